@@ -1,0 +1,2 @@
+Console.WriteLine("flannel");
+return 0;

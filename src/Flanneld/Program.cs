@@ -1,0 +1,2 @@
+Console.WriteLine("flanneld");
+return 0;
