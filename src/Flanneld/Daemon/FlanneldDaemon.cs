@@ -1,0 +1,140 @@
+using Flannel.Core.Config;
+using Flannel.Core.Leases;
+using Flanneld.Backends;
+using Flanneld.Options;
+using Microsoft.Extensions.Logging;
+
+namespace Flanneld.Daemon;
+
+/// <summary>
+/// flanneld's start-up sequence and lifetime, as upstream orders it: config (retried) → interface → backend
+/// registration (lease) → subnet.env (ready) → watch peers, renew the lease, backend upkeep → wait for a signal.
+/// On shutdown the lease and the kernel state stay in place so that a restart is seamless.
+/// </summary>
+public sealed class FlanneldDaemon
+{
+    private readonly FlanneldOptions _options;
+    private readonly ILeaseStore _store;
+    private readonly Func<string, IBackend> _backends;
+    private readonly IExternalInterfaceResolver _interfaces;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public FlanneldDaemon(
+        FlanneldOptions options,
+        ILeaseStore store,
+        Func<string, IBackend> backends,
+        IExternalInterfaceResolver interfaces,
+        TimeProvider time,
+        ILogger logger)
+    {
+        _options = options;
+        _store = store;
+        _backends = backends;
+        _interfaces = interfaces;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Completes when subnet.env has been written; the daemon is then ready.</summary>
+    public Task Ready => _ready.Task;
+
+    /// <summary>Runs until <paramref name="cancellationToken"/> is cancelled (a clean stop) or the lease is lost.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        NetConfig config = await GetConfigAsync(cancellationToken);
+        IBackend backend = _backends(config.BackendType);
+        ExternalInterface iface = await _interfaces.ResolveAsync(config, cancellationToken);
+        DaemonLog.InterfaceChosen(_logger, iface.Name, iface.Index, iface.Mtu, iface.PublicIP?.ToString() ?? "none", iface.PublicIPv6?.ToString() ?? "none");
+
+        SubnetEnv? previous = ReadPreviousSubnetEnv();
+        await using IBackendNetwork network = await backend.RegisterNetworkAsync(new BackendContext(config, iface, _store, previous), cancellationToken);
+        Lease lease = network.Lease;
+        DaemonLog.LeaseAcquired(_logger, lease.Key, config.BackendType, LeaseRenewer.FormatExpiration(lease.Expiration));
+
+        WriteSubnetEnv(config, lease, network.Mtu);
+        _ready.TrySetResult();
+
+        var own = new LeaseHolder(lease);
+        var reconciler = new PeerReconciler(_store, network, config, own, _logger);
+        var renewer = new LeaseRenewer(_store, TimeSpan.FromMinutes(_options.SubnetLeaseRenewMarginMinutes), _time, _logger);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task[] loops =
+        [
+            reconciler.RunAsync(stop.Token),
+            renewer.RunAsync(own, stop.Token),
+            network.RunAsync(stop.Token),
+        ];
+
+        try
+        {
+            // The first loop to fail (a lost lease) stops the others; cancellation stops all of them.
+            Task first = await Task.WhenAny(loops);
+            await stop.CancelAsync();
+            await first;
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(loops).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                DaemonLog.ShuttingDown(_logger);
+            }
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private async Task<NetConfig> GetConfigAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                NetConfig config = await _store.GetNetworkConfigAsync(cancellationToken);
+                DaemonLog.ConfigLoaded(_logger, config.Network?.ToString() ?? "none", config.SubnetLen, config.IPv6Network?.ToString() ?? "none", config.BackendType);
+                return config;
+            }
+            catch (ConfigException)
+            {
+                // A config that is present but wrong will not fix itself by waiting a second: say so and stop.
+                throw;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                DaemonLog.ConfigRetry(_logger, ex.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), _time, cancellationToken);
+            }
+        }
+    }
+
+    private SubnetEnv? ReadPreviousSubnetEnv()
+    {
+        try
+        {
+            return SubnetEnvFile.TryRead(_options.SubnetFile);
+        }
+        catch (Exception ex) when (ex is FormatException or IOException or UnauthorizedAccessException)
+        {
+            DaemonLog.PreviousSubnetFileUnreadable(_logger, _options.SubnetFile, ex.Message);
+            return null;
+        }
+    }
+
+    private void WriteSubnetEnv(NetConfig config, Lease lease, int mtu)
+    {
+        var env = new SubnetEnv
+        {
+            Networks = config.EnableIPv4 && config.Network is { } network ? [network] : [],
+            Subnet = lease.Subnet,
+            IPv6Networks = config.EnableIPv6 && config.IPv6Network is { } network6 ? [network6] : [],
+            IPv6Subnet = lease.IPv6Subnet,
+            Mtu = mtu,
+            IpMasq = _options.IpMasq,
+        };
+        SubnetEnvFile.Write(_options.SubnetFile, env);
+        DaemonLog.SubnetFileWritten(_logger, _options.SubnetFile, lease.Key, mtu);
+    }
+}

@@ -1,0 +1,126 @@
+using Flannel.Core.Config;
+using Flannel.Core.Leases;
+using Flanneld.Backends;
+using Microsoft.Extensions.Logging;
+
+namespace Flanneld.Daemon;
+
+/// <summary>
+/// The reconcile loop: leases flow one way, store → events → backend → kernel. A snapshot makes the backend converge
+/// to the whole set (stale entries go, correct ones stay); events are applied in store order. It also guards this
+/// node's own lease: deleted, it is taken back; taken by another node, the daemon stops using the subnet.
+/// </summary>
+public sealed class PeerReconciler
+{
+    private readonly ILeaseStore _store;
+    private readonly IBackendNetwork _network;
+    private readonly NetConfig _config;
+    private readonly LeaseHolder _own;
+    private readonly ILogger _logger;
+    private readonly LeaseWatcher _watcher;
+
+    public PeerReconciler(ILeaseStore store, IBackendNetwork network, NetConfig config, LeaseHolder own, ILogger logger)
+    {
+        _store = store;
+        _network = network;
+        _config = config;
+        _own = own;
+        _logger = logger;
+        _watcher = new LeaseWatcher(own.Lease);
+    }
+
+    /// <summary>The remote leases as last seen; for diagnostics and tests.</summary>
+    public IReadOnlyCollection<Lease> RemoteLeases => _watcher.Remote;
+
+    /// <summary>Raised after each batch has been applied to the backend.</summary>
+    public event Action<int>? BatchApplied;
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await foreach (LeaseWatchBatch batch in _store.WatchLeasesAsync(cancellationToken))
+        {
+            await GuardOwnLeaseAsync(batch, cancellationToken);
+            IReadOnlyList<LeaseEvent> events = _watcher.Apply(batch);
+            try
+            {
+                if (batch.IsSnapshot)
+                {
+                    await _network.SyncAsync(_watcher.Remote, cancellationToken);
+                    DaemonLog.Synchronised(_logger, _watcher.Remote.Count);
+                }
+                else if (events.Count > 0)
+                {
+                    DaemonLog.ApplyingEvents(_logger, events.Count);
+                    LogPeers(events);
+                    await _network.ApplyAsync(events, cancellationToken);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                DaemonLog.ApplyFailed(_logger, ex);
+            }
+
+            BatchApplied?.Invoke(events.Count);
+        }
+    }
+
+    private void LogPeers(IReadOnlyList<LeaseEvent> events)
+    {
+        if (!_logger.IsEnabled(LogLevel.Information) || events.Count > 16)
+        {
+            return;
+        }
+
+        foreach (LeaseEvent e in events)
+        {
+            DaemonLog.PeerChanged(_logger, e.Type == LeaseEventType.Added ? "added" : "removed", e.Lease.Key, e.Lease.Attrs.PublicIP.ToString());
+        }
+    }
+
+    private async Task GuardOwnLeaseAsync(LeaseWatchBatch batch, CancellationToken cancellationToken)
+    {
+        Lease own = _own.Lease;
+        string key = own.Key;
+        Lease? seen = null;
+        bool deleted = false;
+        if (batch.Snapshot is { } snapshot)
+        {
+            seen = snapshot.FirstOrDefault(l => l.Key == key);
+            deleted = seen is null;
+        }
+        else
+        {
+            foreach (LeaseEvent e in batch.Events)
+            {
+                if (e.Lease.Key == key)
+                {
+                    seen = e.Type == LeaseEventType.Added ? e.Lease : null;
+                    deleted = e.Type == LeaseEventType.Removed;
+                }
+            }
+        }
+
+        if (seen is not null && !seen.Attrs.PublicIP.Equals(own.Attrs.PublicIP))
+        {
+            DaemonLog.OwnLeaseTaken(_logger, key, seen.Attrs.PublicIP.ToString());
+            throw new LeaseLostException($"subnet {key} is now held by {seen.Attrs.PublicIP}");
+        }
+
+        if (!deleted)
+        {
+            return;
+        }
+
+        DaemonLog.OwnLeaseDeleted(_logger, key);
+        var request = new LeaseRequest(_config, own.Attrs, own.Subnet, own.IPv6Subnet);
+        Lease again = await _store.AcquireLeaseAsync(request, cancellationToken);
+        if (again.Key != key)
+        {
+            DaemonLog.OwnLeaseTaken(_logger, key, "another node");
+            throw new LeaseLostException($"subnet {key} was taken by another node; the store offered {again.Key} instead");
+        }
+
+        _own.Replace(own, again);
+        DaemonLog.OwnLeaseRecovered(_logger, key);
+    }
+}
