@@ -1,0 +1,116 @@
+using System.Globalization;
+using Flannel.Core.Config;
+using Flannel.Lab;
+
+// The README's demo: a small flannel cluster in network namespaces with a real etcd, flanneld on every node,
+// pods attached through the flannel CNI plugin, and pods pinging across nodes. Everything is removed on exit or Ctrl-C.
+string backend = args.Length > 0 ? args[0] : "vxlan";
+int nodes = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
+const int PodsPerNode = 2;
+
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stop.Cancel();
+};
+
+var options = new LabOptions
+{
+    Nodes = nodes,
+    NetConfig = $$$"""{"Network":"198.18.0.0/16","SubnetLen":24,"Backend":{"Type":"{{{backend}}}"}}""",
+};
+Console.WriteLine($"== Building a {nodes}-node cluster in network namespaces (prefix {options.Prefix}), backend {backend}");
+int exitCode = 0;
+await using (LabCluster cluster = await LabCluster.CreateAsync(options, stop.Token))
+{
+    try
+    {
+        Console.WriteLine($"   etcd at {LabPaths.EtcdEndpoint} in namespace {cluster.UnderlayNamespace}");
+        Console.WriteLine($"   net-conf: {await cluster.EtcdCtlAsync("get", "--print-value-only", "/coreos.com/network/config")}");
+        foreach (LabNode node in cluster.Nodes)
+        {
+            node.StartFlanneld();
+        }
+
+        Console.WriteLine("== flanneld started on every node; waiting for subnet.env");
+        foreach (LabNode node in cluster.Nodes)
+        {
+            SubnetEnv env = await node.WaitForSubnetEnvAsync(TimeSpan.FromSeconds(30));
+            Console.WriteLine($"   {node.Name} ({node.Address}, netns {node.Namespace}): {File.ReadAllText(node.SubnetFile).Replace('\n', ' ')}");
+        }
+
+        Console.WriteLine("== Leases in etcd");
+        foreach ((string key, string value) in await cluster.GetLeasesAsync())
+        {
+            Console.WriteLine($"   {key}  {value}");
+        }
+
+        if (backend != "alloc")
+        {
+            await ShowDataPathAsync(cluster, stop.Token);
+        }
+
+        if (Environment.GetEnvironmentVariable("FLANNEL_DEMO_HOLD") == "1")
+        {
+            Console.WriteLine("== Holding the cluster up until Ctrl-C");
+            await Task.Delay(Timeout.Infinite, stop.Token);
+        }
+    }
+    catch (OperationCanceledException) when (stop.IsCancellationRequested)
+    {
+        Console.WriteLine("== Interrupted");
+    }
+    catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or IOException)
+    {
+        Console.Error.WriteLine("demo failed: " + ex.Message);
+        exitCode = 1;
+    }
+
+    Console.WriteLine("== Tearing down");
+}
+
+Console.WriteLine("== Done: namespaces, processes and files removed");
+return exitCode;
+
+static async Task ShowDataPathAsync(LabCluster cluster, CancellationToken cancellationToken)
+{
+    Console.WriteLine($"== Attaching {PodsPerNode} pods per node through the flannel CNI plugin");
+    foreach (LabNode node in cluster.Nodes)
+    {
+        for (int i = 0; i < PodsPerNode; i++)
+        {
+            LabPod pod = await node.AddPodAsync();
+            Console.WriteLine($"   {pod.Name} on {node.Name}: {pod.Address}");
+        }
+    }
+
+    LabNode first = cluster.Nodes[0];
+    Console.WriteLine($"== {first.Name}: routes, neighbours and FDB programmed by flanneld");
+    await Task.Delay(500, cancellationToken);
+    Console.Write(Indent(await first.IpAsync("route", "show")));
+    Console.Write(Indent(await first.IpAsync("neigh", "show", "nud", "permanent")));
+    Console.Write(Indent(await first.ExecAsync("bridge", "fdb", "show", "nud", "permanent")));
+
+    Console.WriteLine("== Every pod pings every pod on the other nodes");
+    int ok = 0;
+    int total = 0;
+    foreach (LabPod from in cluster.Nodes.SelectMany(n => n.Pods))
+    {
+        foreach (LabPod to in cluster.Nodes.Where(n => n != from.Node).SelectMany(n => n.Pods))
+        {
+            bool reached = await from.PingAsync(to.Address);
+            total++;
+            ok += reached ? 1 : 0;
+            Console.WriteLine($"   {from.Name} ({from.Address}) -> {to.Name} ({to.Address}): {(reached ? "ok" : "FAILED")}");
+        }
+    }
+
+    Console.WriteLine($"   {ok}/{total} cross-node pings answered");
+    if (ok != total)
+    {
+        throw new InvalidOperationException($"{total - ok} cross-node pings failed");
+    }
+}
+
+static string Indent(string text) => string.Concat(text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => "   " + l + "\n"));

@@ -1,0 +1,174 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace Flannel.Lab;
+
+/// <summary>
+/// A flannel cluster in network namespaces: an underlay namespace with a bridge (192.0.2.254, where etcd listens),
+/// node namespaces on 192.0.2.0/24 each running flanneld, and pod namespaces attached to nodes through the CNI plugin.
+/// Everything it creates carries its prefix and is removed on dispose, even after a failure.
+/// </summary>
+public sealed class LabCluster : IAsyncDisposable
+{
+    private readonly List<LabNode> _nodes = [];
+    private LabProcess? _etcd;
+
+    private LabCluster(LabOptions options)
+    {
+        Options = options;
+        WorkDir = Path.Combine(Path.GetTempPath(), "flannel-lab-" + options.Prefix);
+        UnderlayNamespace = options.Prefix + "-net";
+    }
+
+    public LabOptions Options { get; }
+
+    public string WorkDir { get; }
+
+    public string UnderlayNamespace { get; }
+
+    public IReadOnlyList<LabNode> Nodes => _nodes;
+
+    public static async Task<LabCluster> CreateAsync(LabOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var cluster = new LabCluster(options);
+        try
+        {
+            await cluster.BuildAsync(cancellationToken);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task BuildAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(WorkDir);
+        await Shell.CheckAsync("ip", ["netns", "add", UnderlayNamespace], cancellationToken: cancellationToken);
+        await Ip(UnderlayNamespace, "link", "set", "lo", "up");
+        await Ip(UnderlayNamespace, "link", "add", "br0", "type", "bridge");
+        await Ip(UnderlayNamespace, "addr", "add", LabPaths.EtcdAddress + "/24", "dev", "br0");
+        await Ip(UnderlayNamespace, "link", "set", "br0", "up");
+        await StartEtcdAsync(cancellationToken);
+        for (int i = 1; i <= Options.Nodes; i++)
+        {
+            await AddNodeAsync(cancellationToken);
+        }
+
+        if (Options.NetConfig is { } netConfig)
+        {
+            await EtcdCtlAsync("put", "/coreos.com/network/config", netConfig);
+        }
+    }
+
+    /// <summary>Adds one more node namespace on the underlay (not yet running flanneld).</summary>
+    public async Task<LabNode> AddNodeAsync(CancellationToken cancellationToken = default)
+    {
+        int index = _nodes.Count + 1;
+        var node = new LabNode(this, index);
+        _nodes.Add(node);
+        await Shell.CheckAsync("ip", ["netns", "add", node.Namespace], cancellationToken: cancellationToken);
+        string port = "n" + index.ToString(CultureInfo.InvariantCulture);
+        await Ip(UnderlayNamespace, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", node.Namespace);
+        await Ip(UnderlayNamespace, "link", "set", port, "master", "br0", "up");
+        await Ip(node.Namespace, "link", "set", "lo", "up");
+        await Ip(node.Namespace, "addr", "add", node.Address + "/24", "dev", "eth0");
+        await Ip(node.Namespace, "link", "set", "eth0", "up");
+        await Ip(node.Namespace, "route", "add", "default", "via", LabPaths.EtcdAddress);
+        await Shell.InNamespaceAsync(node.Namespace, "sysctl", "-qw", "net.ipv4.ip_forward=1");
+        Directory.CreateDirectory(node.WorkDir);
+        return node;
+    }
+
+    private async Task StartEtcdAsync(CancellationToken cancellationToken)
+    {
+        string dataDir = Path.Combine(WorkDir, "etcd");
+        _etcd = LabProcess.Start(UnderlayNamespace, "etcd",
+        [
+            "--name", "lab", "--data-dir", dataDir,
+            "--listen-client-urls", LabPaths.EtcdEndpoint, "--advertise-client-urls", LabPaths.EtcdEndpoint,
+            "--listen-peer-urls", "http://127.0.0.1:2380", "--initial-advertise-peer-urls", "http://127.0.0.1:2380",
+            "--initial-cluster", "lab=http://127.0.0.1:2380",
+        ], Path.Combine(WorkDir, "etcd.log"));
+        for (int attempt = 0; ; attempt++)
+        {
+            Shell.Result health = await Shell.RunAsync("ip", ["netns", "exec", UnderlayNamespace, "etcdctl", "--endpoints", LabPaths.EtcdEndpoint, "endpoint", "health"], env: EtcdCtlEnv, cancellationToken: cancellationToken);
+            if (health.Ok)
+            {
+                return;
+            }
+
+            if (attempt > 100 || _etcd.HasExited)
+            {
+                throw new InvalidOperationException("etcd did not become healthy: " + _etcd.ReadLog());
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+    }
+
+    private static readonly Dictionary<string, string> EtcdCtlEnv = new() { ["ETCDCTL_API"] = "3" };
+
+    /// <summary>Runs etcdctl (v3) against the lab's etcd.</summary>
+    public Task<string> EtcdCtlAsync(params string[] args) =>
+        Shell.CheckAsync("ip", ["netns", "exec", UnderlayNamespace, "etcdctl", "--endpoints", LabPaths.EtcdEndpoint, .. args], env: EtcdCtlEnv);
+
+    /// <summary>Every key under the subnets prefix with its value.</summary>
+    public async Task<IReadOnlyDictionary<string, string>> GetLeasesAsync()
+    {
+        string output = await EtcdCtlAsync("get", "--prefix", "/coreos.com/network/subnets/", "-w", "json");
+        var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        if (JsonNode.Parse(output)?["kvs"] is JsonArray kvs)
+        {
+            foreach (JsonNode? kv in kvs)
+            {
+                string key = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String((string)kv!["key"]!));
+                string value = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String((string)kv["value"]!));
+                result[key] = value;
+            }
+        }
+
+        return result;
+    }
+
+    internal static Task<string> Ip(string ns, params string[] args) => Shell.CheckAsync("ip", ["-n", ns, .. args]);
+
+    public async ValueTask DisposeAsync()
+    {
+        var errors = new List<Exception>();
+        foreach (LabNode node in _nodes.AsEnumerable().Reverse())
+        {
+            try
+            {
+                await node.DisposeAsync();
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or IOException or TimeoutException)
+            {
+                errors.Add(ex);
+            }
+        }
+
+        if (_etcd is not null)
+        {
+            await _etcd.KillAsync();
+            await _etcd.DisposeAsync();
+        }
+
+        await Shell.RunAsync("ip", ["netns", "del", UnderlayNamespace]);
+        try
+        {
+            Directory.Delete(WorkDir, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new AggregateException("lab teardown had errors", errors);
+        }
+    }
+}

@@ -1,0 +1,17 @@
+namespace Flannel.Lab;
+
+/// <summary>How to build a lab cluster.</summary>
+public sealed record LabOptions
+{
+    /// <summary>Number of node namespaces (192.0.2.1, .2, ...).</summary>
+    public int Nodes { get; init; } = 3;
+
+    /// <summary>net-conf.json written to etcd at <c>/coreos.com/network/config</c>; null writes nothing.</summary>
+    public string? NetConfig { get; init; } = """{"Network":"198.18.0.0/16","SubnetLen":24,"Backend":{"Type":"vxlan"}}""";
+
+    /// <summary>Where flanneld and the flannel CNI plugin are (FLANNEL_BIN_DIR, else artifacts/bin of the checkout).</summary>
+    public string BinDir { get; init; } = LabPaths.BinDir;
+
+    /// <summary>A name prefix for namespaces; a fresh random one per cluster by default, so runs never collide.</summary>
+    public string Prefix { get; init; } = "fl" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3));
+}
