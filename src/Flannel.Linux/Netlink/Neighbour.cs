@@ -1,0 +1,81 @@
+using System.Net;
+using System.Net.NetworkInformation;
+
+namespace Flannel.Linux.Netlink;
+
+/// <summary>NUD_* neighbour states.</summary>
+[Flags]
+public enum NeighbourState : ushort
+{
+    None = 0,
+    Incomplete = 0x01,
+    Reachable = 0x02,
+    Stale = 0x04,
+    Delay = 0x08,
+    Probe = 0x10,
+    Failed = 0x20,
+    NoArp = 0x40,
+    Permanent = 0x80,
+}
+
+/// <summary>An ARP / NDP entry: <c>ip neigh replace ADDRESS lladdr MAC dev DEV nud permanent</c>.</summary>
+public sealed record Neighbour
+{
+    public required int InterfaceIndex { get; init; }
+
+    public required IPAddress Address { get; init; }
+
+    public PhysicalAddress? LinkAddress { get; init; }
+
+    public NeighbourState State { get; init; } = NeighbourState.Permanent;
+
+    public override string ToString() => $"neighbour {Address} lladdr {Mac.Format(LinkAddress)} dev {InterfaceIndex}";
+}
+
+/// <summary>
+/// A bridge forwarding entry on a vxlan device: <c>bridge fdb replace MAC dev DEV dst IP self permanent</c>
+/// (AF_BRIDGE, NTF_SELF).
+/// </summary>
+public sealed record FdbEntry
+{
+    public required int InterfaceIndex { get; init; }
+
+    public required PhysicalAddress LinkAddress { get; init; }
+
+    /// <summary>The remote VTEP (NDA_DST); null for a local entry.</summary>
+    public IPAddress? Destination { get; init; }
+
+    public NeighbourState State { get; init; } = NeighbourState.Permanent;
+
+    /// <summary>NTF_* flags; NTF_SELF (0x02) addresses the vxlan device's own table.</summary>
+    public byte Flags { get; init; } = Nl.NTF_SELF;
+
+    public override string ToString() => $"fdb {Mac.Format(LinkAddress)} dev {InterfaceIndex} dst {Destination?.ToString() ?? "-"}";
+}
+
+/// <summary>MAC formatting as Linux tools print it (aa:bb:cc:dd:ee:ff).</summary>
+public static class Mac
+{
+    public static string Format(PhysicalAddress? address)
+    {
+        if (address is null)
+        {
+            return "-";
+        }
+
+        byte[] bytes = address.GetAddressBytes();
+        return string.Join(':', bytes.Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    /// <summary>Parses "aa:bb:cc:dd:ee:ff" (also '-' separators), naming the value on failure.</summary>
+    public static PhysicalAddress Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (PhysicalAddress.TryParse(text.Replace(':', '-'), out PhysicalAddress? address) && address.GetAddressBytes().Length == 6)
+        {
+            return address;
+        }
+
+        throw new FormatException($"'{text}' is not a MAC address (aa:bb:cc:dd:ee:ff).");
+    }
+}
