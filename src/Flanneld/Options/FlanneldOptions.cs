@@ -92,8 +92,17 @@ public sealed record FlanneldOptions
     /// <summary>-v: log verbosity as klog counts it (0 = info; 1+ = debug; 4+ = trace).</summary>
     public int Verbosity { get; init; }
 
+    /// <summary>-vmodule (klog): comma-separated pattern=N verbosity overrides; accepted for compatibility.</summary>
+    public string? Vmodule { get; init; }
+
+    /// <summary>-log_backtrace_at (klog): file.go:N; accepted for compatibility.</summary>
+    public string? LogBacktraceAt { get; init; }
+
     /// <summary>--version: print the version and exit.</summary>
     public bool Version { get; init; }
+
+    /// <summary>-h / --help was given: print <see cref="FlagParser.Usage"/> and exit 0 (as upstream).</summary>
+    public bool Help { get; init; }
 
     /// <summary>
     /// --subnet-lease-ttl, Flannel.NET only: the etcd lease TTL (upstream fixes it at 24 h). Short values serve tests
