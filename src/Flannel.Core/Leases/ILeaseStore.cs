@@ -11,6 +11,12 @@ public interface ILeaseStore
     /// <summary>The cluster's net-conf, validated.</summary>
     Task<NetConfig> GetNetworkConfigAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The attributes this node (known by its public IP) advertised last, if the store still holds them: the vxlan
+    /// backend takes its VTEP MAC from there, so that peers' neighbour and FDB entries stay valid across restarts.
+    /// </summary>
+    Task<LeaseAttrs?> GetStoredAttrsAsync(System.Net.IPAddress publicIP, CancellationToken cancellationToken);
+
     /// <summary>Acquires (or takes back) this node's lease; two nodes never hold one subnet.</summary>
     Task<Lease> AcquireLeaseAsync(LeaseRequest request, CancellationToken cancellationToken);
 

@@ -1,0 +1,104 @@
+using Flannel.Linux.Netlink;
+
+namespace Flanneld.Backends.Routing;
+
+/// <summary>
+/// What must change in the kernel to make the entries flanneld owns equal to the desired ones: stale entries to delete,
+/// missing or wrong ones to (re)place; entries already right are left alone, so a resync never flaps a working route.
+/// Pure: built from the desired entries and a dump of what the kernel holds.
+/// </summary>
+public sealed class KernelPlan
+{
+    public List<Route> DeleteRoutes { get; } = [];
+
+    public List<FdbEntry> DeleteFdb { get; } = [];
+
+    public List<Neighbour> DeleteNeighbours { get; } = [];
+
+    public List<Neighbour> ReplaceNeighbours { get; } = [];
+
+    public List<FdbEntry> ReplaceFdb { get; } = [];
+
+    public List<Route> ReplaceRoutes { get; } = [];
+
+    public bool IsEmpty => DeleteRoutes.Count + DeleteFdb.Count + DeleteNeighbours.Count + ReplaceNeighbours.Count + ReplaceFdb.Count + ReplaceRoutes.Count == 0;
+
+    public int Changes => DeleteRoutes.Count + DeleteFdb.Count + DeleteNeighbours.Count + ReplaceNeighbours.Count + ReplaceFdb.Count + ReplaceRoutes.Count;
+
+    /// <param name="desired">Entries of every remote lease.</param>
+    /// <param name="routes">Routes the kernel holds that flanneld owns (already filtered by the backend).</param>
+    /// <param name="neighbours">Neighbours flanneld owns.</param>
+    /// <param name="fdb">FDB entries flanneld owns.</param>
+    public static KernelPlan Build(IEnumerable<PeerEntries> desired, IEnumerable<Route> routes, IEnumerable<Neighbour> neighbours, IEnumerable<FdbEntry> fdb)
+    {
+        ArgumentNullException.ThrowIfNull(desired);
+        var wantRoutes = new Dictionary<(IpPrefix, uint), Route>();
+        var wantNeighbours = new Dictionary<(int, System.Net.IPAddress), Neighbour>();
+        var wantFdb = new Dictionary<(int, string), FdbEntry>();
+        foreach (PeerEntries peer in desired)
+        {
+            foreach (Neighbour n in peer.Neighbours)
+            {
+                wantNeighbours[KernelEntryComparer.NeighbourKey(n)] = n;
+            }
+
+            foreach (FdbEntry f in peer.Fdb)
+            {
+                wantFdb[KernelEntryComparer.FdbKey(f)] = f;
+            }
+
+            foreach (Route r in peer.Routes)
+            {
+                wantRoutes[KernelEntryComparer.RouteKey(r)] = r;
+            }
+        }
+
+        var plan = new KernelPlan();
+        Reconcile(wantRoutes, routes, KernelEntryComparer.RouteKey, KernelEntryComparer.SameRoute, plan.DeleteRoutes, plan.ReplaceRoutes);
+        Reconcile(wantFdb, fdb, KernelEntryComparer.FdbKey, KernelEntryComparer.SameFdb, plan.DeleteFdb, plan.ReplaceFdb);
+        Reconcile(wantNeighbours, neighbours, KernelEntryComparer.NeighbourKey, KernelEntryComparer.SameNeighbour, plan.DeleteNeighbours, plan.ReplaceNeighbours);
+        return plan;
+    }
+
+    /// <summary>The plan as one pipelined batch: deletions (routes, FDB, neighbours), then additions in install order.</summary>
+    public NetlinkBatch ToBatch()
+    {
+        var batch = new NetlinkBatch();
+        DeleteRoutes.ForEach(r => batch.DeleteRoute(r));
+        DeleteFdb.ForEach(f => batch.DeleteFdb(f));
+        DeleteNeighbours.ForEach(n => batch.DeleteNeighbour(n));
+        ReplaceNeighbours.ForEach(n => batch.ReplaceNeighbour(n));
+        ReplaceFdb.ForEach(f => batch.ReplaceFdb(f));
+        ReplaceRoutes.ForEach(r => batch.ReplaceRoute(r));
+        return batch;
+    }
+
+    private static void Reconcile<TKey, T>(Dictionary<TKey, T> want, IEnumerable<T> have, Func<T, TKey> key, Func<T, T, bool> same, List<T> delete, List<T> replace)
+        where TKey : notnull
+    {
+        var satisfied = new HashSet<TKey>();
+        foreach (T entry in have)
+        {
+            TKey k = key(entry);
+            if (want.TryGetValue(k, out T? wanted))
+            {
+                if (same(wanted, entry))
+                {
+                    satisfied.Add(k);
+                }
+            }
+            else
+            {
+                delete.Add(entry);
+            }
+        }
+
+        foreach ((TKey k, T wanted) in want)
+        {
+            if (!satisfied.Contains(k))
+            {
+                replace.Add(wanted);
+            }
+        }
+    }
+}

@@ -1,0 +1,284 @@
+using System.Diagnostics;
+using Flannel.Core.Config;
+using Flannel.Core.Leases;
+using Flannel.Linux.Netlink;
+using Microsoft.Extensions.Logging;
+
+namespace Flanneld.Backends.Routing;
+
+/// <summary>
+/// What the route-based backends share (upstream's RouteNetwork, generalised): each remote lease maps to a set of
+/// kernel entries (<see cref="EntriesFor"/>); a full sync dumps what the kernel holds of ours once and applies only the
+/// difference in one pipelined batch; incremental events become one batch each; a periodic check repairs entries that
+/// someone deleted. Backends say which entries a lease needs and which kernel entries are theirs.
+/// </summary>
+public abstract class PeerNetwork : IBackendNetwork
+{
+    private readonly Dictionary<string, (Lease Lease, PeerEntries Entries)> _programmed = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly HashSet<string> _skipped = new(StringComparer.Ordinal);
+
+    protected PeerNetwork(Rtnetlink netlink, Lease lease, int mtu, NetConfig config, ILogger logger)
+    {
+        Netlink = netlink;
+        Lease = lease;
+        Mtu = mtu;
+        Config = config;
+        Logger = logger;
+    }
+
+    public Lease Lease { get; }
+
+    public int Mtu { get; }
+
+    /// <summary>How often <see cref="RunAsync"/> re-checks the kernel (upstream's host-gw route check: 10 s).</summary>
+    public TimeSpan CheckInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Kernel entries currently programmed, summed over peers.</summary>
+    public int ProgrammedEntries { get; private set; }
+
+    protected Rtnetlink Netlink { get; }
+
+    protected NetConfig Config { get; }
+
+    protected ILogger Logger { get; }
+
+    /// <summary>The entries that make <paramref name="lease"/> reachable; null (with <paramref name="reason"/>) when this backend does not program it.</summary>
+    protected abstract PeerEntries? EntriesFor(Lease lease, out string? reason);
+
+    /// <summary>The kernel entries this backend owns (for stale-entry removal), dumped once.</summary>
+    protected abstract Task<(IReadOnlyList<Route> Routes, IReadOnlyList<Neighbour> Neighbours, IReadOnlyList<FdbEntry> Fdb)> DumpOwnedAsync(CancellationToken cancellationToken);
+
+    /// <summary>Called before each full sync, e.g. to refresh what is known about the underlay.</summary>
+    protected virtual Task PrepareSyncAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task SyncAsync(IReadOnlyCollection<Lease> remoteLeases, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(remoteLeases);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await PrepareSyncAsync(cancellationToken);
+            _programmed.Clear();
+            foreach (Lease lease in remoteLeases)
+            {
+                if (Entries(lease) is { } entries)
+                {
+                    _programmed[lease.Key] = (lease, entries);
+                }
+            }
+
+            await ConvergeAsync(repair: false, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task ApplyAsync(IReadOnlyList<LeaseEvent> events, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            using var batch = new NetlinkBatch();
+            foreach (LeaseEvent e in events)
+            {
+                string key = e.Lease.Key;
+                PeerEntries? old = _programmed.Remove(key, out var held) ? held.Entries : null;
+                if (e.Type == LeaseEventType.Added)
+                {
+                    PeerEntries? entries = Entries(e.Lease);
+                    if (old is not null)
+                    {
+                        RemoveReplaced(batch, old, entries);
+                    }
+
+                    if (entries is not null)
+                    {
+                        Install(batch, entries);
+                        _programmed[key] = (e.Lease, entries);
+                    }
+                }
+                else if ((old ?? Entries(e.Lease)) is { } gone)
+                {
+                    Remove(batch, gone);
+                }
+            }
+
+            await ExecuteAsync(batch, cancellationToken);
+            ProgrammedEntries = _programmed.Values.Sum(p => p.Entries.Count);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Re-checks the kernel every <see cref="CheckInterval"/> and repairs what went missing.</summary>
+    public virtual async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(CheckInterval);
+        while (await timer.WaitForNextTickAsync(cancellationToken))
+        {
+            await RepairAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Brings the kernel back to what is programmed: re-adds deleted entries, removes foreign ones in our scope.</summary>
+    public async Task RepairAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await ConvergeAsync(repair: true, cancellationToken);
+        }
+        catch (Exception ex) when (ex is NetlinkException or System.Net.Sockets.SocketException)
+        {
+            BackendLog.CheckFailed(Logger, ex.Message);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Recomputes every peer's entries (after the backend's device was recreated with a new index) and converges.
+    /// </summary>
+    protected async Task ReprogramAllAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            foreach (Lease lease in _programmed.Values.Select(p => p.Lease).ToList())
+            {
+                if (Entries(lease) is { } entries)
+                {
+                    _programmed[lease.Key] = (lease, entries);
+                }
+                else
+                {
+                    _programmed.Remove(lease.Key);
+                }
+            }
+
+            await ConvergeAsync(repair: true, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public virtual ValueTask DisposeAsync()
+    {
+        _gate.Dispose();
+        GC.SuppressFinalize(this);
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task ConvergeAsync(bool repair, CancellationToken cancellationToken)
+    {
+        long started = Stopwatch.GetTimestamp();
+        (IReadOnlyList<Route> routes, IReadOnlyList<Neighbour> neighbours, IReadOnlyList<FdbEntry> fdb) = await DumpOwnedAsync(cancellationToken);
+        KernelPlan plan = KernelPlan.Build(_programmed.Values.Select(p => p.Entries), routes, neighbours, fdb);
+        ProgrammedEntries = _programmed.Values.Sum(p => p.Entries.Count);
+        if (plan.IsEmpty)
+        {
+            if (!repair)
+            {
+                BackendLog.Converged(Logger, _programmed.Count, 0, 0, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+
+            return;
+        }
+
+        using NetlinkBatch batch = plan.ToBatch();
+        await ExecuteAsync(batch, cancellationToken);
+        if (repair)
+        {
+            BackendLog.Repaired(Logger, plan.Changes);
+        }
+        else
+        {
+            int deleted = plan.DeleteRoutes.Count + plan.DeleteFdb.Count + plan.DeleteNeighbours.Count;
+            BackendLog.Converged(Logger, _programmed.Count, plan.Changes, deleted, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }
+
+    private PeerEntries? Entries(Lease lease)
+    {
+        PeerEntries? entries = EntriesFor(lease, out string? reason);
+        if (entries is null && reason is not null && _skipped.Add(lease.Key + "|" + reason))
+        {
+            // One warning per lease and reason: a bad lease written by someone else must not flood the log.
+            BackendLog.SkippingLease(Logger, lease.Key, lease.Attrs.PublicIP.ToString(), reason);
+        }
+
+        return entries;
+    }
+
+    private async Task ExecuteAsync(NetlinkBatch batch, CancellationToken cancellationToken)
+    {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        NetlinkBatchResult result = await Netlink.ExecuteAsync(batch, cancellationToken);
+        if (!result.Succeeded)
+        {
+            BackendLog.BatchFailed(Logger, result.Failures.Count, result.Count, result.Failures[0].Message);
+        }
+    }
+
+    private static void Install(NetlinkBatch batch, PeerEntries entries)
+    {
+        foreach (Neighbour n in entries.Neighbours)
+        {
+            batch.ReplaceNeighbour(n);
+        }
+
+        foreach (FdbEntry f in entries.Fdb)
+        {
+            batch.ReplaceFdb(f);
+        }
+
+        foreach (Route r in entries.Routes)
+        {
+            batch.ReplaceRoute(r);
+        }
+    }
+
+    private static void Remove(NetlinkBatch batch, PeerEntries entries)
+    {
+        foreach (Route r in entries.Routes)
+        {
+            batch.DeleteRoute(r);
+        }
+
+        foreach (FdbEntry f in entries.Fdb)
+        {
+            batch.DeleteFdb(f);
+        }
+
+        foreach (Neighbour n in entries.Neighbours)
+        {
+            batch.DeleteNeighbour(n);
+        }
+    }
+
+    /// <summary>Deletes what an updated lease no longer needs (a changed MAC leaves an FDB entry behind otherwise).</summary>
+    private static void RemoveReplaced(NetlinkBatch batch, PeerEntries old, PeerEntries? current)
+    {
+        var keepRoutes = current?.Routes.Select(KernelEntryComparer.RouteKey).ToHashSet() ?? [];
+        var keepFdb = current?.Fdb.Select(KernelEntryComparer.FdbKey).ToHashSet() ?? [];
+        var keepNeighbours = current?.Neighbours.Select(KernelEntryComparer.NeighbourKey).ToHashSet() ?? [];
+        Remove(batch, new PeerEntries(
+            old.Neighbours.Where(n => !keepNeighbours.Contains(KernelEntryComparer.NeighbourKey(n))).ToList(),
+            old.Fdb.Where(f => !keepFdb.Contains(KernelEntryComparer.FdbKey(f))).ToList(),
+            old.Routes.Where(r => !keepRoutes.Contains(KernelEntryComparer.RouteKey(r))).ToList()));
+    }
+}

@@ -1,0 +1,86 @@
+using Flannel.Core.Config;
+using Flannel.Core.Leases;
+using Flannel.Linux.Netlink;
+using Flanneld.Backends;
+using Flanneld.Backends.Alloc;
+using Flanneld.Backends.HostGw;
+using Flanneld.Backends.Vxlan;
+using Flanneld.Daemon;
+using Flanneld.Leases.Etcd;
+using Flanneld.Options;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace Flanneld;
+
+/// <summary>
+/// The composition root: picks the lease store and the backend explicitly (no reflection, AOT-safe), wires logging,
+/// and runs the daemon. Exit codes: 0 after a signal, 1 on a fatal error (named in the log), 3 when the lease was lost.
+/// </summary>
+internal static class FlanneldHost
+{
+    public static async Task<int> RunAsync(FlanneldOptions options, CancellationToken cancellationToken)
+    {
+        using ILoggerFactory loggers = CreateLoggerFactory(options.Verbosity);
+        ILogger logger = loggers.CreateLogger("flanneld");
+        try
+        {
+            if (options.KubeSubnetMgr)
+            {
+                throw new ConfigException("kube-subnet-mgr", "--kube-subnet-mgr is not available in this build yet; use etcd (--etcd-endpoints)");
+            }
+
+            using var netlink = Rtnetlink.Open();
+            await using var store = new EtcdLeaseStore(EtcdStoreOptions.FromFlanneldOptions(options), loggers.CreateLogger("etcd"));
+            IBackend Backends(string type) => type switch
+            {
+                "vxlan" => new VxlanBackend(netlink, loggers.CreateLogger("vxlan")),
+                "host-gw" => new HostGwBackend(netlink, loggers.CreateLogger("host-gw")),
+                "alloc" => new AllocBackend(),
+                _ => throw new ConfigException("Backend.Type", $"backend type {type} is not supported by Flannel.NET yet"),
+            };
+
+            var daemon = new FlanneldDaemon(options, store, Backends, new NetlinkInterfaceResolver(netlink, options), TimeProvider.System, logger);
+            await daemon.RunAsync(cancellationToken);
+            return 0;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return 0;
+        }
+        catch (LeaseLostException ex)
+        {
+            HostLog.Fatal(logger, ex.Message);
+            return 3;
+        }
+        catch (Exception ex) when (ex is ConfigException or InvalidOperationException or NetlinkException or IOException or UnauthorizedAccessException)
+        {
+            HostLog.Fatal(logger, ex.Message);
+            return 1;
+        }
+    }
+
+    private static ILoggerFactory CreateLoggerFactory(int verbosity) => LoggerFactory.Create(builder =>
+    {
+        builder.SetMinimumLevel(verbosity switch
+        {
+            <= 0 => LogLevel.Information,
+            < 4 => LogLevel.Debug,
+            _ => LogLevel.Trace,
+        });
+        // Like klog with logtostderr: one line per event, UTC timestamps, all on stderr.
+        builder.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
+        builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+    });
+}
+
+internal static partial class HostLog
+{
+    [LoggerMessage(900, LogLevel.Critical, "{Message}")]
+    public static partial void Fatal(ILogger logger, string message);
+}
