@@ -1,0 +1,185 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Etcdserverpb;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace Flanneld.Leases.Etcd;
+
+/// <summary>
+/// gRPC channels to the etcd endpoints, with TLS and user/password authentication. Calls go to the current endpoint;
+/// when it is unreachable the connection moves on to the next one (the default endpoint list names a port, 4001,
+/// that is usually closed).
+/// </summary>
+internal sealed class EtcdConnection : IDisposable
+{
+    private readonly EtcdStoreOptions _options;
+    private readonly GrpcChannel[] _channels;
+    private readonly SemaphoreSlim _authLock = new(1, 1);
+    private int _current;
+    private string? _token;
+
+    public EtcdConnection(EtcdStoreOptions options)
+    {
+        _options = options;
+        X509Certificate2Collection? trusted = null;
+        if (options.CaFile is not null)
+        {
+            trusted = [];
+            trusted.ImportFromPemFile(options.CaFile);
+        }
+
+        X509Certificate2? clientCertificate = options.CertFile is not null && options.KeyFile is not null
+            ? X509Certificate2.CreateFromPemFile(options.CertFile, options.KeyFile)
+            : null;
+
+        _channels = new GrpcChannel[options.Endpoints.Count];
+        for (int i = 0; i < _channels.Length; i++)
+        {
+            _channels[i] = GrpcChannel.ForAddress(options.Endpoints[i], new GrpcChannelOptions
+            {
+                HttpHandler = CreateHandler(trusted, clientCertificate),
+                DisposeHttpClient = true,
+                MaxReceiveMessageSize = null,
+                MaxSendMessageSize = null,
+            });
+        }
+    }
+
+    public string CurrentEndpoint => _options.Endpoints[Volatile.Read(ref _current)];
+
+    /// <summary>Runs a unary call against the current endpoint, moving to the next on Unavailable and re-authenticating once.</summary>
+    public async Task<T> CallAsync<T>(Func<CallInvoker, CallOptions, Task<T>> call, CancellationToken cancellationToken)
+    {
+        bool reauthenticated = false;
+        int failovers = 0;
+        while (true)
+        {
+            int index = Volatile.Read(ref _current);
+            Metadata? headers = await HeadersAsync(index, cancellationToken).ConfigureAwait(false);
+            var options = new CallOptions(headers, DateTime.UtcNow + _options.RequestTimeout, cancellationToken);
+            try
+            {
+                return await call(_channels[index].CreateCallInvoker(), options).ConfigureAwait(false);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unauthenticated && _options.Username is not null && !reauthenticated)
+            {
+                // etcd's simple tokens expire (5 min by default); fetch a new one and try again.
+                reauthenticated = true;
+                _token = null;
+            }
+            catch (RpcException ex) when (IsUnreachable(ex, cancellationToken) && ++failovers < _channels.Length)
+            {
+                ReportUnreachable(index);
+            }
+        }
+    }
+
+    /// <summary>Options for a long-lived stream (the watch): no deadline; <c>hasleader</c> makes etcd end it when it loses its leader.</summary>
+    public async Task<(CallInvoker Invoker, CallOptions Options, int Index)> StreamAsync(CancellationToken cancellationToken)
+    {
+        int index = Volatile.Read(ref _current);
+        Metadata headers = await HeadersAsync(index, cancellationToken).ConfigureAwait(false) ?? [];
+        headers.Add("hasleader", "true");
+        return (_channels[index].CreateCallInvoker(), new CallOptions(headers, null, cancellationToken), index);
+    }
+
+    /// <summary>Moves to the next endpoint, unless another caller already did.</summary>
+    public void ReportUnreachable(int index)
+    {
+        Interlocked.CompareExchange(ref _current, (index + 1) % _channels.Length, index);
+    }
+
+    /// <summary>Forgets the auth token, so that the next call authenticates again.</summary>
+    public void ReportUnauthenticated() => _token = null;
+
+    public static bool IsUnreachable(RpcException ex, CancellationToken cancellationToken) =>
+        ex.StatusCode == StatusCode.Unavailable
+        || (ex.StatusCode == StatusCode.DeadlineExceeded && !cancellationToken.IsCancellationRequested);
+
+    public void Dispose()
+    {
+        foreach (GrpcChannel channel in _channels)
+        {
+            channel.Dispose();
+        }
+
+        _authLock.Dispose();
+    }
+
+    private async Task<Metadata?> HeadersAsync(int index, CancellationToken cancellationToken)
+    {
+        if (_options.Username is null)
+        {
+            return null;
+        }
+
+        string? token = _token;
+        if (token is null)
+        {
+            await _authLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                token = _token;
+                if (token is null)
+                {
+                    var auth = new Auth.AuthClient(_channels[index].CreateCallInvoker());
+                    AuthenticateResponse response = await auth.AuthenticateAsync(
+                        new AuthenticateRequest { Name = _options.Username, Password = _options.Password ?? string.Empty },
+                        deadline: DateTime.UtcNow + _options.RequestTimeout,
+                        cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
+                    token = _token = response.Token;
+                }
+            }
+            finally
+            {
+                _authLock.Release();
+            }
+        }
+
+        return [new Metadata.Entry("token", token)];
+    }
+
+    private SocketsHttpHandler CreateHandler(X509Certificate2Collection? trusted, X509Certificate2? clientCertificate)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = _options.RequestTimeout,
+            EnableMultipleHttp2Connections = true,
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+
+            // HTTP/2 pings notice a dead etcd (or a dead path to it) on an otherwise idle watch stream.
+            KeepAlivePingDelay = TimeSpan.FromSeconds(30),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+        };
+        if (clientCertificate is not null)
+        {
+            handler.SslOptions.ClientCertificates = [clientCertificate];
+        }
+
+        if (trusted is not null)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+                certificate is not null && ChainsTo(trusted, certificate, errors);
+        }
+
+        return handler;
+    }
+
+    private static bool ChainsTo(X509Certificate2Collection trusted, X509Certificate certificate, SslPolicyErrors errors)
+    {
+        // Name mismatch or a missing certificate still fails; only the chain is judged against the given CA instead of the system roots.
+        if ((errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        using X509Certificate2 server = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        return chain.Build(server);
+    }
+}
