@@ -8,6 +8,7 @@ using Flanneld.Backends.Vxlan;
 using Flanneld.Daemon;
 using Flanneld.Leases.Etcd;
 using Flanneld.Options;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 
@@ -31,7 +32,7 @@ internal static class FlanneldHost
             }
 
             using var netlink = Rtnetlink.Open();
-            await using var store = new EtcdLeaseStore(EtcdStoreOptions.FromFlanneldOptions(options), loggers.CreateLogger("etcd"));
+            using var store = new EtcdLeaseStore(EtcdStoreOptions.FromFlanneld(options), loggers.CreateLogger<EtcdLeaseStore>());
             IBackend Backends(string type) => type switch
             {
                 "vxlan" => new VxlanBackend(netlink, loggers.CreateLogger("vxlan")),

@@ -72,6 +72,16 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
         }
     }
 
+    public Task<LeaseAttrs?> GetStoredAttrsAsync(System.Net.IPAddress publicIP, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(publicIP);
+        return RetryWhileUnreachableAsync(async () =>
+        {
+            Listing listing = await ListAsync(cancellationToken).ConfigureAwait(false);
+            return listing.Leases.Select(l => l.Lease.Attrs).FirstOrDefault(a => a.PublicIP.Equals(publicIP));
+        }, cancellationToken);
+    }
+
     public Task<Lease> AcquireLeaseAsync(LeaseRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
