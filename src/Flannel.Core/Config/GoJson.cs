@@ -155,9 +155,6 @@ public static class GoJson
     public static ConfigException Error(string context, string key, string shownValue, string reason) =>
         new(key, $"{context}: {key} {shownValue}: {reason}");
 
-    /// <summary>The value as Go's %q shows a string.</summary>
-    public static string Quote(string value) => JsonSerializerQuote(value);
-
     public static string KindName(JsonValueKind kind) => kind switch
     {
         JsonValueKind.Object => "an object",
@@ -181,15 +178,4 @@ public static class GoJson
 
     // Error messages must stay readable even when a whole object sits where a string belongs.
     private static string Shorten(string raw) => raw.Length <= 80 ? raw : string.Concat(raw.AsSpan(0, 77), "...");
-
-    private static string JsonSerializerQuote(string value)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            writer.WriteStringValue(value);
-        }
-
-        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
 }

@@ -72,7 +72,7 @@ public static class FlagParser
             if (flag.Kind == FlagKind.Bool)
             {
                 value ??= "true";
-                options = Apply(flag, flag.Set, options, value, reason => $"invalid boolean value {GoFlagValues.Quote(value)} for -{name}: {reason}");
+                options = Apply(name, flag.Set, options, value, reason => $"invalid boolean value {GoFlagValues.Quote(value)} for -{name}: {reason}");
             }
             else
             {
@@ -86,7 +86,7 @@ public static class FlagParser
                     value = args[++i];
                 }
 
-                options = Apply(flag, flag.Set, options, value, reason => $"invalid value {GoFlagValues.Quote(value)} for flag -{name}: {reason}");
+                options = Apply(name, flag.Set, options, value, reason => $"invalid value {GoFlagValues.Quote(value)} for flag -{name}: {reason}");
             }
 
             given.Add(name);
@@ -105,7 +105,7 @@ public static class FlagParser
                 continue;
             }
 
-            options = Apply(flag, flag.SetFromEnvironment ?? flag.Set, options, value,
+            options = Apply(flag.EnvironmentVariable, flag.SetFromEnvironment ?? flag.Set, options, value,
                 reason => $"invalid value {GoFlagValues.Quote(value)} for {flag.EnvironmentVariable}: {reason}");
         }
 
@@ -115,8 +115,9 @@ public static class FlagParser
     /// <summary>Help text for -h/--help, in the layout of Go's flag.PrintDefaults.</summary>
     public static string Usage { get; } = BuildUsage();
 
+    /// <summary>Sets one value; <paramref name="key"/> (the flag's name or its variable) goes into the error.</summary>
     private static FlanneldOptions Apply(
-        FlagDefinition flag, Func<FlanneldOptions, string, FlanneldOptions> set, FlanneldOptions options, string value, Func<string, string> message)
+        string key, Func<FlanneldOptions, string, FlanneldOptions> set, FlanneldOptions options, string value, Func<string, string> message)
     {
         try
         {
@@ -124,12 +125,12 @@ public static class FlagParser
         }
         catch (FormatException e)
         {
-            throw new ConfigException(flag.Name, message(e.Message));
+            throw new ConfigException(key, message(e.Message));
         }
     }
 
     private static ConfigException Unexpected(string arg) =>
-        new(arg, $"unexpected argument {GoFlagValues.Quote(arg)}: flanneld takes only flags (a flag's value goes after '=' or as the next argument)");
+        new($"unexpected argument {GoFlagValues.Quote(arg)}: flanneld takes only flags (a flag's value goes after '=' or as the next argument)");
 
     private static string BuildUsage()
     {

@@ -307,6 +307,28 @@ public class FlagParserTests
     }
 
     [Fact]
+    public void Parse_BadValue_KeyIsTheFlagOrTheVariable()
+    {
+        Assert.Equal("healthz-port", Assert.Throws<ConfigException>(() => FlagParser.Parse(["--healthz-port=x"], NoEnvironment)).Key);
+        Assert.Equal("FLANNELD_HEALTHZ_PORT", Assert.Throws<ConfigException>(
+            () => FlagParser.Parse([], new Dictionary<string, string> { ["FLANNELD_HEALTHZ_PORT"] = "x" })).Key);
+        Assert.Equal("foo", Assert.Throws<ConfigException>(() => FlagParser.Parse(["--foo"], NoEnvironment)).Key);
+    }
+
+    // Go's PrintDefaults lists flags sorted by name.
+    [Fact]
+    public void Usage_ListsFlagsSortedByName()
+    {
+        string[] names = FlagParser.Usage.Split('\n')
+            .Where(line => line.StartsWith("  -", StringComparison.Ordinal))
+            .Select(line => line[3..].Split(' ', '\t')[0])
+            .ToArray();
+
+        Assert.Equal(32, names.Length);
+        Assert.Equal(names.Order(StringComparer.Ordinal), names);
+    }
+
+    [Fact]
     public void Usage_ListsEveryFlagWithItsDefault()
     {
         string usage = FlagParser.Usage;
