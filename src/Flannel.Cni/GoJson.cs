@@ -54,20 +54,7 @@ internal static class GoJson
                 WriteMap(text, map);
                 break;
             case System.Collections.IEnumerable list:
-                text.Append('[');
-                bool first = true;
-                foreach (object? item in list)
-                {
-                    if (!first)
-                    {
-                        text.Append(',');
-                    }
-
-                    first = false;
-                    Write(text, item);
-                }
-
-                text.Append(']');
+                WriteList(text, list);
                 break;
             default:
                 throw new ArgumentException($"cannot marshal a {value.GetType().Name}", nameof(value));
@@ -134,6 +121,24 @@ internal static class GoJson
         return negative ? "-" + plain : plain;
     }
 
+    private static void WriteList(StringBuilder text, System.Collections.IEnumerable list)
+    {
+        text.Append('[');
+        bool first = true;
+        foreach (object? item in list)
+        {
+            if (!first)
+            {
+                text.Append(',');
+            }
+
+            first = false;
+            Write(text, item);
+        }
+
+        text.Append(']');
+    }
+
     private static void WriteMap(StringBuilder text, IReadOnlyDictionary<string, object?> map)
     {
         string[] keys = [.. map.Keys];
@@ -168,7 +173,7 @@ internal static class GoJson
                 WriteMap(text, map);
                 break;
             case JsonArray array:
-                Write(text, (IEnumerable<JsonNode?>)array);
+                WriteList(text, array);
                 break;
             default:
                 WriteScalar(text, node.AsValue());
