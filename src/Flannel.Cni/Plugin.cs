@@ -183,7 +183,9 @@ internal sealed class Plugin
             return;
         }
 
-        delegateConf["prevResult"] = ResultConverter.ConvertObject(prevResult, conf.Version, delegateVersion);
+        JsonObject expected = ResultConverter.ConvertObject(prevResult, conf.Version, delegateVersion);
+        InstalledRoutes.FillGateways(expected);
+        delegateConf["prevResult"] = expected;
         plugin.Invoke("CHECK", GoJson.Serialize(delegateConf), _args);
     }
 
@@ -260,15 +262,14 @@ internal sealed class Plugin
         Dictionary<string, object?> map = DelegateConfig.Build(conf, env);
         map["cni.dev/valid-attachments"] = conf.Root["cni.dev/valid-attachments"] ?? new JsonArray();
         DelegatePlugin plugin = DelegatePlugin.Find(DelegateConfig.TypeOf(map), _args.Path);
-        try
+        if (!SupportedVersions(plugin, conf.Version).Contains(conf.Version))
         {
-            plugin.Invoke("GC", GoJson.Serialize(map), _args);
+            // A delegate older than spec 1.1 knows no GC (bridge 1.1 answers it with a bogus "missing containerID").
+            _stderr.WriteLine($"flannel: delegate {plugin.Type} does not speak CNI {conf.Version}; GC not passed on");
+            return;
         }
-        catch (CniException e) when (e.Code is CniErrorCode.IncompatibleVersion or CniErrorCode.InvalidEnvironmentVariables)
-        {
-            // A delegate older than spec 1.1 knows no GC: it holds nothing to collect on our behalf.
-            _stderr.WriteLine($"flannel: delegate {plugin.Type} does not support GC: {e.Message}");
-        }
+
+        plugin.Invoke("GC", GoJson.Serialize(map), _args);
     }
 
     private void Status()
@@ -319,40 +320,45 @@ internal sealed class Plugin
         }
     }
 
-    /// <summary>The highest version below <paramref name="requested"/> that both we and the delegate speak, from its VERSION.</summary>
+    /// <summary>The highest version below <paramref name="requested"/> that both we and the delegate speak.</summary>
     private string? LowerCommonVersion(DelegatePlugin plugin, string requested)
     {
-        byte[] answer;
-        try
+        string? best = null;
+        foreach (string version in SupportedVersions(plugin, requested))
         {
-            answer = plugin.Invoke("VERSION", Encoding.UTF8.GetBytes($"{{\"cniVersion\":\"{requested}\"}}"), _args);
-        }
-        catch (CniException)
-        {
-            return null;
+            if (CniVersion.IsSupported(version) && CniVersion.Compare(version, requested) < 0
+                && (best is null || CniVersion.Compare(version, best) > 0))
+            {
+                best = version;
+            }
         }
 
-        string? best = null;
+        return best;
+    }
+
+    /// <summary>The delegate's VERSION answer; empty when it gives none.</summary>
+    private List<string> SupportedVersions(DelegatePlugin plugin, string requested)
+    {
+        var versions = new List<string>();
         try
         {
-            if (JsonNode.Parse(answer)?["supportedVersions"] is JsonArray versions)
+            byte[] answer = plugin.Invoke("VERSION", Encoding.UTF8.GetBytes($"{{\"cniVersion\":\"{requested}\"}}"), _args);
+            if (JsonNode.Parse(answer)?["supportedVersions"] is JsonArray list)
             {
-                foreach (JsonNode? node in versions)
+                foreach (JsonNode? node in list)
                 {
-                    string version = node is JsonValue value && value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : "";
-                    if (CniVersion.IsSupported(version) && CniVersion.Compare(version, requested) < 0
-                        && (best is null || CniVersion.Compare(version, best) > 0))
+                    if (node is JsonValue value && value.GetValueKind() == JsonValueKind.String)
                     {
-                        best = version;
+                        versions.Add(value.GetValue<string>());
                     }
                 }
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is CniException or JsonException)
         {
-            return null;
+            _stderr.WriteLine($"flannel: delegate {plugin.Type} VERSION failed: {e.Message}");
         }
 
-        return best;
+        return versions;
     }
 }
