@@ -66,7 +66,7 @@ internal sealed class Plugin
         Dictionary<string, object?> map = DelegateConfig.Build(conf, env);
         DelegatePlugin plugin = DelegatePlugin.Find(DelegateConfig.TypeOf(map), _args.Path);
         byte[] config = GoJson.Serialize(map);
-        store.Save(_args.ContainerId, config);
+        PendingSync saved = store.Save(_args.ContainerId, config);
         byte[] output;
         try
         {
@@ -80,9 +80,13 @@ internal sealed class Plugin
                 // convert its result up, rather than fail every pod.
                 map = DelegateConfig.Build(conf, env, lower);
                 config = GoJson.Serialize(map);
-                store.Save(_args.ContainerId, config);
+                saved.Wait();
+                saved = store.Save(_args.ContainerId, config);
                 output = plugin.Invoke("ADD", config, _args);
             }
+
+            // The state must be on disk before the runtime learns of a pod it will later DEL.
+            saved.Wait();
         }
         catch (CniException e)
         {
@@ -91,6 +95,7 @@ internal sealed class Plugin
                 UndoAdd(plugin, config);
             }
 
+            WaitQuietly(saved);
             store.Remove(_args.ContainerId);
             throw;
         }
@@ -98,6 +103,18 @@ internal sealed class Plugin
         string delegateVersion = map.TryGetValue("cniVersion", out object? v) && v is string s ? s
             : v is JsonValue jv && jv.GetValueKind() == JsonValueKind.String ? jv.GetValue<string>() : CniVersion.Implicit;
         _stdout.Write(ResultConverter.Convert(output, delegateVersion, conf.Version));
+    }
+
+    private static void WaitQuietly(PendingSync sync)
+    {
+        try
+        {
+            sync.Wait();
+        }
+        catch (CniException)
+        {
+            // The file is being removed anyway.
+        }
     }
 
     /// <summary>A failed ADD may have left a veth or an address reservation; DEL releases what there is.</summary>
