@@ -119,6 +119,28 @@ def bench(tmp):
     with open(hwm_file) as f:
         rss_add = max(int(line.split()[1]) for line in f if line.startswith("VmHWM"))
 
+    # The plugin's own cost, with a delegate that does nothing (compiled here; skipped without a C compiler).
+    null_line = "null delegate: skipped (no cc/clang)"
+    cc = shutil.which("cc") or shutil.which("clang")
+    if cc:
+        null_dir = os.path.join(tmp, "null")
+        os.makedirs(null_dir)
+        subprocess.run([cc, "-O2", "-o", os.path.join(null_dir, "bridge"),
+                        os.path.join(os.path.dirname(os.path.abspath(__file__)), "null-delegate.c")], check=True)
+        n = {k: [] for k in ("alone", "add", "del")}
+        nc = {k: [] for k in ("alone", "add", "del")}
+        for i in range(RUNS):
+            env = cni_env("ADD", f"n{i}")
+            env["CNI_PATH"] = null_dir
+            t, _ = run([PLUGIN], conf, env, nc["add"]); n["add"].append(t)
+            env["CNI_COMMAND"] = "DEL"
+            t, _ = run([PLUGIN], conf, env, nc["del"]); n["del"].append(t)
+            t, _ = run([os.path.join(null_dir, "bridge")], rendered, {}, nc["alone"]); n["alone"].append(t)
+        nm = {k: median(v) for k, v in n.items()}
+        ncm = {k: median(v) for k, v in nc.items()}
+        null_line = (f"null delegate: ADD wall {nm['add'] - nm['alone']:.2f} ms / CPU {ncm['add'] - ncm['alone']:.2f} ms, "
+                     f"DEL wall {nm['del'] - nm['alone']:.2f} ms / CPU {ncm['del'] - ncm['alone']:.2f} ms beyond the delegate's own")
+
     m = {k: median(v) for k, v in dict(ours_add=ours_add, ours_del=ours_del, direct_add=direct_add,
                                         direct_del=direct_del, version=version, true=true_).items()}
     c = {k: median(v) for k, v in cpu.items()}
@@ -130,9 +152,12 @@ def bench(tmp):
     print("                    flannel+bridge  bridge alone  overhead  (paired median)")
     print(f"ADD wall (ms)       {m['ours_add']:14.2f}  {m['direct_add']:12.2f}  {m['ours_add'] - m['direct_add']:8.2f}  ({paired_add:.2f})")
     print(f"DEL wall (ms)       {m['ours_del']:14.2f}  {m['direct_del']:12.2f}  {m['ours_del'] - m['direct_del']:8.2f}  ({paired_del:.2f})")
+    print(f"ADD wall min (ms)   {min(ours_add):14.2f}  {min(direct_add):12.2f}  {min(ours_add) - min(direct_add):8.2f}")
+    print(f"DEL wall min (ms)   {min(ours_del):14.2f}  {min(direct_del):12.2f}  {min(ours_del) - min(direct_del):8.2f}")
     print(f"ADD CPU (ms)        {c['ours_add']:14.2f}  {c['direct_add']:12.2f}  {c['ours_add'] - c['direct_add']:8.2f}")
     print(f"DEL CPU (ms)        {c['ours_del']:14.2f}  {c['direct_del']:12.2f}  {c['ours_del'] - c['direct_del']:8.2f}")
     print(f"start-up, VERSION: wall {m['version']:.2f} ms (/bin/true {m['true']:.2f} ms), CPU {median(version_cpu):.2f} ms")
+    print(null_line)
     print(f"peak RSS: VERSION {rss_version / 1024:.1f} MiB, DEL (no state) {rss_del / 1024:.1f} MiB, ADD (at delegate spawn) {rss_add / 1024:.1f} MiB")
 
 main()
