@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Flannel.Cni;
+
+/// <summary>
+/// Runs the delegate plugin as libcni's <c>invoke</c> does: found by type in CNI_PATH, our environment with
+/// CNI_COMMAND set, the configuration on stdin, its stderr passed through to ours, its stdout returned.
+/// </summary>
+internal sealed class DelegatePlugin
+{
+    private DelegatePlugin(string type, string path)
+    {
+        Type = type;
+        Path = path;
+    }
+
+    public string Type { get; }
+
+    public string Path { get; }
+
+    /// <summary>Finds the executable named <paramref name="type"/> in the CNI_PATH directories, first match wins.</summary>
+    public static DelegatePlugin Find(string type, string cniPath)
+    {
+        ArgumentNullException.ThrowIfNull(cniPath);
+        if (string.IsNullOrEmpty(type) || type.Contains('/', StringComparison.Ordinal) || type is "." or "..")
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"invalid delegate type \"{type}\": must be a plugin name, not a path");
+        }
+
+        string[] directories = cniPath.Split(':', StringSplitOptions.RemoveEmptyEntries);
+        foreach (string directory in directories)
+        {
+            string candidate = System.IO.Path.Combine(directory, type);
+            if (File.Exists(candidate))
+            {
+                return new DelegatePlugin(type, candidate);
+            }
+        }
+
+        throw new CniException(CniErrorCode.InvalidEnvironmentVariables,
+            $"failed to find plugin \"{type}\" in path [{string.Join(' ', directories)}]",
+            $"install the \"{type}\" CNI plugin in one of the CNI_PATH directories, or set delegate.type");
+    }
+
+    /// <summary>
+    /// Runs <paramref name="command"/>. Success gives the delegate's stdout; failure throws its error object
+    /// (code, msg, details passed through, as libcni does) or, when it printed none, an error quoting its exit.
+    /// </summary>
+    public byte[] Invoke(string command, byte[] config, CniArgs args)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(args);
+        var start = new ProcessStartInfo(Path)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = false,
+            UseShellExecute = false,
+        };
+        start.Environment.Clear();
+        foreach (KeyValuePair<string, string> variable in args.Environment)
+        {
+            start.Environment[variable.Key] = variable.Value;
+        }
+
+        start.Environment["CNI_COMMAND"] = command;
+
+        byte[] output;
+        int exitCode;
+        try
+        {
+            using Process process = Process.Start(start) ?? throw new CniException(CniErrorCode.IoFailure, $"failed to start {Path}");
+            using (Stream stdin = process.StandardInput.BaseStream)
+            {
+                try
+                {
+                    stdin.Write(config);
+                }
+                catch (IOException)
+                {
+                    // The delegate exited without reading stdin; its exit status and stdout say why.
+                }
+            }
+
+            using (var buffer = new MemoryStream())
+            {
+                process.StandardOutput.BaseStream.CopyTo(buffer);
+                output = buffer.ToArray();
+            }
+
+            process.WaitForExit();
+            exitCode = process.ExitCode;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new CniException(CniErrorCode.IoFailure, $"failed to run delegate {Path}: {e.Message}");
+        }
+
+        if (exitCode == 0)
+        {
+            return output;
+        }
+
+        if (CniError.TryParse(output, out CniException? error))
+        {
+            throw error;
+        }
+
+        string text = Encoding.UTF8.GetString(output).Trim();
+        throw new CniException(CniErrorCode.Internal,
+            $"delegate {Type} {command} failed with exit code {exitCode}",
+            text.Length > 0 ? text : "no output on stdout; see the delegate's stderr");
+    }
+}
