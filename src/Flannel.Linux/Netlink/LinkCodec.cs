@@ -21,7 +21,10 @@ public abstract record LinkSpec(string Name)
     {
     }
 
-    public override string ToString() => $"{Kind} {Name}";
+    /// <summary>Sealed so derived records keep this short form instead of the compiler's property dump.</summary>
+    public sealed override string ToString() => Describe();
+
+    protected virtual string Describe() => $"{Kind} {Name}";
 }
 
 public sealed record VxlanLinkSpec(string Name, VxlanSettings Vxlan) : LinkSpec(Name)
@@ -30,7 +33,7 @@ public sealed record VxlanLinkSpec(string Name, VxlanSettings Vxlan) : LinkSpec(
 
     internal override void WriteInfoData(ref NetlinkWriter writer) => LinkCodec.WriteVxlan(ref writer, Vxlan);
 
-    public override string ToString() => $"vxlan {Name} ({Vxlan})";
+    protected override string Describe() => $"vxlan {Name} ({Vxlan})";
 }
 
 public sealed record BridgeLinkSpec(string Name) : LinkSpec(Name)
@@ -64,7 +67,7 @@ public sealed record VethLinkSpec(string Name, string PeerName) : LinkSpec(Name)
         }
     }
 
-    public override string ToString() => $"veth {Name} peer {PeerName}";
+    protected override string Describe() => $"veth {Name} peer {PeerName}";
 }
 
 /// <summary>What to change on an existing link (RTM_NEWLINK without NLM_F_CREATE). Null means leave alone.</summary>
