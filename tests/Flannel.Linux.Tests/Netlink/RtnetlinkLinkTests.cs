@@ -188,4 +188,25 @@ public sealed class RtnetlinkLinkTests
         Assert.Equal("vxlan", deleted.Link.Kind);
         Assert.Contains(seen, e => e.Kind == LinkEventKind.NewOrChanged && e.Link.Name == "flannel.1");
     }
+
+    [Fact]
+    public async Task LinkSubscription_OpenedBeforeDelete_SeesDeleteWhenReadLater()
+    {
+        using var ns = new TestNamespace("subscr");
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        Link vxlan = await ns.Netlink.CreateLinkAsync(new VxlanLinkSpec("flannel.2", new VxlanSettings { Vni = 2 }), cts.Token);
+        using var subscription = LinkSubscription.Open(ns.Namespace);
+
+        await ns.Netlink.DeleteLinkAsync(vxlan.Index, cts.Token);
+
+        await foreach (LinkEvent e in subscription.ReadAllAsync(cts.Token))
+        {
+            if (e.Kind == LinkEventKind.Deleted)
+            {
+                Assert.Equal("flannel.2", e.Link.Name);
+                Assert.Equal("vxlan", e.Link.Kind);
+                return;
+            }
+        }
+    }
 }
