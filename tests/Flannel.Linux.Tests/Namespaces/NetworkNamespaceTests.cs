@@ -57,6 +57,30 @@ public sealed class NetworkNamespaceTests
         Assert.Equal(["br-run", "lo"], names);
     }
 
+    /// <summary>Process.Start forks from the calling thread, so a child started inside Run inherits the namespace (test harnesses).</summary>
+    [Fact]
+    public async Task Run_StartingAProcess_ChildLivesInTheNamespace()
+    {
+        using var ns = new TestNamespace("proc");
+        // The bind-mounted file and /proc/<pid>/ns/net of a process inside share the namespace's inode.
+        string expected = $"net:[{Inode(NetworkNamespace.PathOf(ns.Name))}]";
+
+        using System.Diagnostics.Process child = ns.Namespace.Run(() => System.Diagnostics.Process.Start(
+            new System.Diagnostics.ProcessStartInfo("readlink", "/proc/self/ns/net") { RedirectStandardOutput = true })!);
+        string output = await child.StandardOutput.ReadToEndAsync();
+        await child.WaitForExitAsync();
+
+        Assert.Equal(expected, output.Trim());
+    }
+
+    private static ulong Inode(string path)
+    {
+        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-L", "-c", "%i", path]) { RedirectStandardOutput = true })!;
+        string text = stat.StandardOutput.ReadToEnd();
+        stat.WaitForExit();
+        return ulong.Parse(text.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     [Fact]
     public async Task ChangeLinkAsync_MoveToOtherNamespace_LinkMoves()
     {
