@@ -248,6 +248,7 @@ internal sealed class NetlinkSocket : IDisposable
     public async Task<(List<T> Items, NetlinkAck Error)> DumpAsync<T>(
         NetlinkBuffer request, MessageParser<T> parse, CancellationToken cancellationToken)
     {
+        // After MaxDumpAttempts interrupted dumps the last one is returned: a busy table is still better read than not.
         for (int attempt = 1; ; attempt++)
         {
             uint sequence = NextSequence();
@@ -268,19 +269,23 @@ internal sealed class NetlinkSocket : IDisposable
         }
     }
 
-    private struct DumpState
+    internal struct DumpState
     {
         public bool Done;
         public bool Interrupted;
         public NetlinkAck Error;
     }
 
-    private void CollectDump<T>(ReadOnlySpan<byte> datagram, uint sequence, MessageParser<T> parse, List<T> items, ref DumpState state)
+    private void CollectDump<T>(ReadOnlySpan<byte> datagram, uint sequence, MessageParser<T> parse, List<T> items, ref DumpState state) =>
+        CollectDump(datagram, PortId, sequence, parse, items, ref state);
+
+    /// <summary>Takes one datagram of a dump: our messages are parsed, others skipped; DONE or ERROR ends it.</summary>
+    internal static void CollectDump<T>(ReadOnlySpan<byte> datagram, uint portId, uint sequence, MessageParser<T> parse, List<T> items, ref DumpState state)
     {
         var reader = new NetlinkMessageReader(datagram);
         while (reader.TryRead(out NetlinkMessage message))
         {
-            if (message.Sequence != sequence || message.PortId != PortId)
+            if (message.Sequence != sequence || message.PortId != portId)
             {
                 continue;
             }
