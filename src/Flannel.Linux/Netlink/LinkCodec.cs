@@ -59,7 +59,7 @@ public sealed record VethLinkSpec(string Name, string PeerName) : LinkSpec(Name)
         using (writer.Nested(Nl.VETH_INFO_PEER))
         {
             writer.IfInfo(Nl.AF_UNSPEC, 0);
-            writer.String(Nl.IFLA_IFNAME, PeerName);
+            writer.String(Nl.IFLA_IFNAME, LinkName.Validate(PeerName, "veth peer name"));
             if (PeerNamespace is not null)
             {
                 writer.S32(Nl.IFLA_NET_NS_FD, (int)PeerNamespace.DangerousGetHandle());
@@ -95,6 +95,7 @@ internal static class LinkCodec
 
     public static void WriteCreate(ref NetlinkWriter w, uint sequence, LinkSpec spec)
     {
+        LinkName.Validate(spec.Name, "link name");
         w.BeginMessage(Nl.RTM_NEWLINK, CreateFlags, sequence);
         w.IfInfo(Nl.AF_UNSPEC, 0, spec.Up ? Nl.IFF_UP : 0, spec.Up ? Nl.IFF_UP : 0);
         w.String(Nl.IFLA_IFNAME, spec.Name);
@@ -160,7 +161,7 @@ internal static class LinkCodec
         w.IfInfo(Nl.AF_UNSPEC, index, flags, mask);
         if (change.Name is not null)
         {
-            w.String(Nl.IFLA_IFNAME, change.Name);
+            w.String(Nl.IFLA_IFNAME, LinkName.Validate(change.Name, "new link name"));
         }
 
         if (change.Mtu is int mtu)

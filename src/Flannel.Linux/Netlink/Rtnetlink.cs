@@ -37,7 +37,7 @@ public sealed class Rtnetlink : IDisposable
     /// <summary>The link called <paramref name="name"/>, or null when there is none.</summary>
     public Task<Link?> FindLinkAsync(string name, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(name);
+        LinkName.Validate(name, "link name");
         return FindAsync("get link", "link " + name, (ref NetlinkWriter w, uint seq) => LinkCodec.WriteGet(ref w, seq, 0, name), LinkCodec.Parser, cancellationToken);
     }
 
