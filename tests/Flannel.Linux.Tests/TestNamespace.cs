@@ -34,7 +34,7 @@ public sealed class TestNamespace : IDisposable
 
     public Rtnetlink Netlink { get; }
 
-    public static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
+    public static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
 
     public void Dispose()
     {

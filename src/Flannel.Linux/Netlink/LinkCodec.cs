@@ -12,7 +12,7 @@ public abstract record LinkSpec(string Name)
 
     public PhysicalAddress? HardwareAddress { get; init; }
 
-    /// <summary>Bring the link up as part of creating it.</summary>
+    /// <summary>Bring the link up as part of creating it (for a veth pair: this end only).</summary>
     public bool Up { get; init; }
 
     internal abstract string Kind { get; }

@@ -42,8 +42,11 @@ public sealed class Rtnetlink : IDisposable
     }
 
     /// <summary>The link with index <paramref name="index"/>, or null when there is none.</summary>
-    public Task<Link?> FindLinkAsync(int index, CancellationToken cancellationToken) =>
-        FindAsync("get link", "index " + index.ToString(CultureInfo.InvariantCulture), (ref NetlinkWriter w, uint seq) => LinkCodec.WriteGet(ref w, seq, index, null), LinkCodec.Parser, cancellationToken);
+    public Task<Link?> FindLinkAsync(int index, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(index);
+        return FindAsync("get link", "index " + index.ToString(CultureInfo.InvariantCulture), (ref NetlinkWriter w, uint seq) => LinkCodec.WriteGet(ref w, seq, index, null), LinkCodec.Parser, cancellationToken);
+    }
 
     /// <summary>The link called <paramref name="name"/>; throws <see cref="NetlinkException"/> (ENODEV) when there is none.</summary>
     public async Task<Link> GetLinkAsync(string name, CancellationToken cancellationToken) =>

