@@ -218,4 +218,67 @@ public sealed class MessageGoldenTests
             "00 00 0000 00000000 00000000 00000000"),
             hex);
     }
+
+    [Fact]
+    public void AddressDelete_V6_CarriesSixteenByteAddresses()
+    {
+        // ip -6 addr del 2001:db8::1/64 dev <3>
+        string hex = Hex((ref NetlinkWriter w) => AddressCodec.WriteModify(ref w, 21, 0x5, 1, 3, IpPrefix.Parse("2001:db8::1/64")));
+
+        Assert.Equal(Golden(
+            "40000000 1500 0500 01000000 00000000",   // len 64, RTM_DELADDR, REQUEST|ACK
+            "0a 40 00 00 03000000",                     // AF_INET6, /64, index 3
+            "1400 0200 20010db8000000000000000000000001",
+            "1400 0100 20010db8000000000000000000000001"),
+            hex);
+    }
+
+    [Fact]
+    public void FdbDelete_WithDst_UsesDelNeigh()
+    {
+        var entry = new FdbEntry { InterfaceIndex = 4, LinkAddress = Mac, Destination = IPAddress.Parse("192.0.2.2") };
+
+        string hex = Hex((ref NetlinkWriter w) => NeighbourCodec.WriteFdb(ref w, 29, 0x5, 1, entry));
+
+        Assert.Equal(Golden(
+            "30000000 1d00 0500 01000000 00000000",   // RTM_DELNEIGH, REQUEST|ACK
+            "07 00 0000 04000000 8000 02 00",
+            "0a00 0200 0eaabbccdd01 0000",
+            "0800 0100 c0000202"),
+            hex);
+    }
+
+    [Fact]
+    public void FdbDump_OneDevice_FiltersThroughNdmIfindex()
+    {
+        string hex = Hex((ref NetlinkWriter w) => NeighbourCodec.WriteDump(ref w, 1, 7, 4));
+
+        Assert.Equal(Golden(
+            "1c000000 1e00 0103 01000000 00000000",   // len 28, RTM_GETNEIGH, REQUEST|DUMP
+            "07 00 0000 04000000 0000 00 00"),          // AF_BRIDGE, bridge port / device 4
+            hex);
+    }
+
+    [Fact]
+    public void RouteDump_V6_IsBareRtmsg()
+    {
+        string hex = Hex((ref NetlinkWriter w) => RouteCodec.WriteDump(ref w, 1, 10));
+
+        Assert.Equal(Golden(
+            "1c000000 1a00 0103 01000000 00000000",   // len 28, RTM_GETROUTE, REQUEST|DUMP
+            "0a 00 00 00 00 00 00 00 00000000"),
+            hex);
+    }
+
+    [Fact]
+    public void LinkGet_ByName_CarriesIfname()
+    {
+        string hex = Hex((ref NetlinkWriter w) => LinkCodec.WriteGet(ref w, 1, 0, "eth0"));
+
+        Assert.Equal(Golden(
+            "2c000000 1200 0100 01000000 00000000",   // len 44, RTM_GETLINK, REQUEST
+            "00 00 0000 00000000 00000000 00000000",
+            "0900 0300 6574683000 000000"),             // IFLA_IFNAME "eth0\0"
+            hex);
+    }
 }
