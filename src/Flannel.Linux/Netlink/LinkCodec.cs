@@ -12,7 +12,7 @@ public abstract record LinkSpec(string Name)
 
     public PhysicalAddress? HardwareAddress { get; init; }
 
-    /// <summary>Bring the link up as part of creating it.</summary>
+    /// <summary>Bring the link up as part of creating it (for a veth pair: this end only).</summary>
     public bool Up { get; init; }
 
     internal abstract string Kind { get; }
@@ -21,7 +21,10 @@ public abstract record LinkSpec(string Name)
     {
     }
 
-    public override string ToString() => $"{Kind} {Name}";
+    /// <summary>Sealed so derived records keep this short form instead of the compiler's property dump.</summary>
+    public sealed override string ToString() => Describe();
+
+    protected virtual string Describe() => $"{Kind} {Name}";
 }
 
 public sealed record VxlanLinkSpec(string Name, VxlanSettings Vxlan) : LinkSpec(Name)
@@ -30,7 +33,7 @@ public sealed record VxlanLinkSpec(string Name, VxlanSettings Vxlan) : LinkSpec(
 
     internal override void WriteInfoData(ref NetlinkWriter writer) => LinkCodec.WriteVxlan(ref writer, Vxlan);
 
-    public override string ToString() => $"vxlan {Name} ({Vxlan})";
+    protected override string Describe() => $"vxlan {Name} ({Vxlan})";
 }
 
 public sealed record BridgeLinkSpec(string Name) : LinkSpec(Name)
@@ -56,7 +59,7 @@ public sealed record VethLinkSpec(string Name, string PeerName) : LinkSpec(Name)
         using (writer.Nested(Nl.VETH_INFO_PEER))
         {
             writer.IfInfo(Nl.AF_UNSPEC, 0);
-            writer.String(Nl.IFLA_IFNAME, PeerName);
+            writer.String(Nl.IFLA_IFNAME, LinkName.Validate(PeerName, "veth peer name"));
             if (PeerNamespace is not null)
             {
                 writer.S32(Nl.IFLA_NET_NS_FD, (int)PeerNamespace.DangerousGetHandle());
@@ -64,7 +67,7 @@ public sealed record VethLinkSpec(string Name, string PeerName) : LinkSpec(Name)
         }
     }
 
-    public override string ToString() => $"veth {Name} peer {PeerName}";
+    protected override string Describe() => $"veth {Name} peer {PeerName}";
 }
 
 /// <summary>What to change on an existing link (RTM_NEWLINK without NLM_F_CREATE). Null means leave alone.</summary>
@@ -92,6 +95,7 @@ internal static class LinkCodec
 
     public static void WriteCreate(ref NetlinkWriter w, uint sequence, LinkSpec spec)
     {
+        LinkName.Validate(spec.Name, "link name");
         w.BeginMessage(Nl.RTM_NEWLINK, CreateFlags, sequence);
         w.IfInfo(Nl.AF_UNSPEC, 0, spec.Up ? Nl.IFF_UP : 0, spec.Up ? Nl.IFF_UP : 0);
         w.String(Nl.IFLA_IFNAME, spec.Name);
@@ -157,7 +161,7 @@ internal static class LinkCodec
         w.IfInfo(Nl.AF_UNSPEC, index, flags, mask);
         if (change.Name is not null)
         {
-            w.String(Nl.IFLA_IFNAME, change.Name);
+            w.String(Nl.IFLA_IFNAME, LinkName.Validate(change.Name, "new link name"));
         }
 
         if (change.Mtu is int mtu)

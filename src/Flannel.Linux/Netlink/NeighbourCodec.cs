@@ -36,10 +36,26 @@ internal static class NeighbourCodec
         w.EndMessage();
     }
 
+    /// <summary>
+    /// Under strict checking a neighbour dump filters by device through NDA_IFINDEX (ndm_ifindex must be 0), while
+    /// an FDB (AF_BRIDGE) dump takes the device in ndm_ifindex.
+    /// </summary>
     public static void WriteDump(ref NetlinkWriter w, uint sequence, byte family, int index)
     {
         w.BeginMessage(Nl.RTM_GETNEIGH, Nl.NLM_F_REQUEST | Nl.NLM_F_DUMP, sequence);
-        w.Nd(family, index, 0, 0);
+        if (family == Nl.AF_BRIDGE)
+        {
+            w.Nd(family, index, 0, 0);
+        }
+        else
+        {
+            w.Nd(family, 0, 0, 0);
+            if (index != 0)
+            {
+                w.U32(Nl.NDA_IFINDEX, (uint)index);
+            }
+        }
+
         w.EndMessage();
     }
 

@@ -36,13 +36,13 @@ public sealed class NetlinkBatch : IDisposable
 
     internal IReadOnlyList<BatchItem> Items => _items;
 
-    public NetlinkBatch ReplaceRoute(Route route) => Add("replace route", route, NetlinkTolerance.None, (ref NetlinkWriter w) =>
+    public NetlinkBatch ReplaceRoute(Route route) => Add("replace", route, NetlinkTolerance.None, (ref NetlinkWriter w) =>
         RouteCodec.WriteModify(ref w, Nl.NLM_F_REQUEST | Nl.NLM_F_ACK | Nl.NLM_F_CREATE | Nl.NLM_F_REPLACE, 0, route));
 
-    public NetlinkBatch AddRoute(Route route, NetlinkTolerance tolerance = NetlinkTolerance.None) => Add("add route", route, tolerance, (ref NetlinkWriter w) =>
+    public NetlinkBatch AddRoute(Route route, NetlinkTolerance tolerance = NetlinkTolerance.None) => Add("add", route, tolerance, (ref NetlinkWriter w) =>
         RouteCodec.WriteModify(ref w, Nl.NLM_F_REQUEST | Nl.NLM_F_ACK | Nl.NLM_F_CREATE | Nl.NLM_F_EXCL, 0, route));
 
-    public NetlinkBatch DeleteRoute(Route route, NetlinkTolerance tolerance = NetlinkTolerance.NotFound) => Add("delete route", route, tolerance, (ref NetlinkWriter w) =>
+    public NetlinkBatch DeleteRoute(Route route, NetlinkTolerance tolerance = NetlinkTolerance.NotFound) => Add("delete", route, tolerance, (ref NetlinkWriter w) =>
         RouteCodec.WriteDelete(ref w, 0, route));
 
     public NetlinkBatch ReplaceNeighbour(Neighbour neighbour) => Add("replace", neighbour, NetlinkTolerance.None, (ref NetlinkWriter w) =>

@@ -32,7 +32,13 @@ internal sealed class NetlinkSocket : IDisposable
         _socket = socket;
         PortId = portId;
         _sequence = (uint)Environment.TickCount;
+
+        // Acks of one datagram's requests queue up in the receive buffer before we read any; each costs about
+        // 1 KiB of buffer accounting (skb truesize). Stay well inside the buffer we actually got.
+        _requestsPerDatagram = Math.Clamp(socket.ReceiveBufferSize / 2048, 16, 1024);
     }
+
+    private readonly int _requestsPerDatagram;
 
     /// <summary>The port id the kernel assigned at bind; replies addressed elsewhere are rejected.</summary>
     public uint PortId { get; }
@@ -133,14 +139,14 @@ internal sealed class NetlinkSocket : IDisposable
         NetlinkBuffer buffer, IReadOnlyList<int> messageOffsets, uint firstSequence, CancellationToken cancellationToken)
     {
         const int MaxDatagram = 64 * 1024;
-        const int MaxPerDatagram = 512;
+        int maxPerDatagram = _requestsPerDatagram;
         var acks = new NetlinkAck[messageOffsets.Count];
         var received = new bool[messageOffsets.Count];
         int start = 0;
         while (start < messageOffsets.Count)
         {
             int end = start + 1;
-            while (end < messageOffsets.Count && end - start < MaxPerDatagram && OffsetOf(end + 1) - messageOffsets[start] <= MaxDatagram)
+            while (end < messageOffsets.Count && end - start < maxPerDatagram && OffsetOf(end + 1) - messageOffsets[start] <= MaxDatagram)
             {
                 end++;
             }
@@ -242,6 +248,7 @@ internal sealed class NetlinkSocket : IDisposable
     public async Task<(List<T> Items, NetlinkAck Error)> DumpAsync<T>(
         NetlinkBuffer request, MessageParser<T> parse, CancellationToken cancellationToken)
     {
+        // After MaxDumpAttempts interrupted dumps the last one is returned: a busy table is still better read than not.
         for (int attempt = 1; ; attempt++)
         {
             uint sequence = NextSequence();
@@ -262,19 +269,23 @@ internal sealed class NetlinkSocket : IDisposable
         }
     }
 
-    private struct DumpState
+    internal struct DumpState
     {
         public bool Done;
         public bool Interrupted;
         public NetlinkAck Error;
     }
 
-    private void CollectDump<T>(ReadOnlySpan<byte> datagram, uint sequence, MessageParser<T> parse, List<T> items, ref DumpState state)
+    private void CollectDump<T>(ReadOnlySpan<byte> datagram, uint sequence, MessageParser<T> parse, List<T> items, ref DumpState state) =>
+        CollectDump(datagram, PortId, sequence, parse, items, ref state);
+
+    /// <summary>Takes one datagram of a dump: our messages are parsed, others skipped; DONE or ERROR ends it.</summary>
+    internal static void CollectDump<T>(ReadOnlySpan<byte> datagram, uint portId, uint sequence, MessageParser<T> parse, List<T> items, ref DumpState state)
     {
         var reader = new NetlinkMessageReader(datagram);
         while (reader.TryRead(out NetlinkMessage message))
         {
-            if (message.Sequence != sequence || message.PortId != PortId)
+            if (message.Sequence != sequence || message.PortId != portId)
             {
                 continue;
             }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 
 namespace Flannel.Linux.Netlink;
 
@@ -65,32 +64,7 @@ public sealed record Route
     /// <summary>Metric (RTA_PRIORITY); null for none.</summary>
     public uint? Priority { get; init; }
 
-    public override string ToString()
-    {
-        var text = new StringBuilder();
-        if (Type != RouteType.Unicast && Type != RouteType.Unspecified)
-        {
-            text.Append(Type.ToString().ToLowerInvariant()).Append(' ');
-        }
-
-        text.Append(Destination.ToString());
-        if (Gateway is not null)
-        {
-            text.Append(" via ").Append(Gateway);
-        }
-
-        if (OutputInterface != 0)
-        {
-            text.Append(" dev ").Append(OutputInterface);
-        }
-
-        if (OnLink)
-        {
-            text.Append(" onlink");
-        }
-
-        return text.ToString();
-    }
+    public override string ToString() => TargetDescription.Describe(this, index => index.ToString(System.Globalization.CultureInfo.InvariantCulture));
 }
 
 /// <summary>The kernel's answer to "which way to this address" (<c>ip route get</c>).</summary>

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Net;
-using System.Net.Sockets;
 
 namespace Flannel.Linux.Netlink;
 
@@ -173,8 +172,4 @@ internal static class RouteCodec
         lookup = new RouteLookup(route.Destination.Address, route.OutputInterface, route.Gateway, route.PreferredSource, route.Type);
         return true;
     }
-
-    public static bool IsDefault(Route route) => route.Destination.PrefixLength == 0;
-
-    public static AddressFamily FamilyOf(Route route) => route.Destination.Address.AddressFamily;
 }

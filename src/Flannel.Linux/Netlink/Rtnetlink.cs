@@ -37,13 +37,16 @@ public sealed class Rtnetlink : IDisposable
     /// <summary>The link called <paramref name="name"/>, or null when there is none.</summary>
     public Task<Link?> FindLinkAsync(string name, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(name);
+        LinkName.Validate(name, "link name");
         return FindAsync("get link", "link " + name, (ref NetlinkWriter w, uint seq) => LinkCodec.WriteGet(ref w, seq, 0, name), LinkCodec.Parser, cancellationToken);
     }
 
     /// <summary>The link with index <paramref name="index"/>, or null when there is none.</summary>
-    public Task<Link?> FindLinkAsync(int index, CancellationToken cancellationToken) =>
-        FindAsync("get link", "index " + index.ToString(CultureInfo.InvariantCulture), (ref NetlinkWriter w, uint seq) => LinkCodec.WriteGet(ref w, seq, index, null), LinkCodec.Parser, cancellationToken);
+    public Task<Link?> FindLinkAsync(int index, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(index);
+        return FindAsync("get link", "index " + index.ToString(CultureInfo.InvariantCulture), (ref NetlinkWriter w, uint seq) => LinkCodec.WriteGet(ref w, seq, index, null), LinkCodec.Parser, cancellationToken);
+    }
 
     /// <summary>The link called <paramref name="name"/>; throws <see cref="NetlinkException"/> (ENODEV) when there is none.</summary>
     public async Task<Link> GetLinkAsync(string name, CancellationToken cancellationToken) =>
@@ -121,8 +124,12 @@ public sealed class Rtnetlink : IDisposable
     public Task<bool> TryDeleteRouteAsync(Route route, CancellationToken cancellationToken) =>
         TryRunAsync(b => b.DeleteRoute(route), cancellationToken);
 
-    /// <summary>Routes of one family in one table (default main); cached and other-table routes are left out.</summary>
-    public async Task<IReadOnlyList<Route>> ListRoutesAsync(AddressFamily family, CancellationToken cancellationToken, uint table = Nl.RT_TABLE_MAIN)
+    /// <summary>Routes of one family in the main table.</summary>
+    public Task<IReadOnlyList<Route>> ListRoutesAsync(AddressFamily family, CancellationToken cancellationToken) =>
+        ListRoutesAsync(family, Nl.RT_TABLE_MAIN, cancellationToken);
+
+    /// <summary>Routes of one family (or both: <see cref="AddressFamily.Unspecified"/>) in one table.</summary>
+    public async Task<IReadOnlyList<Route>> ListRoutesAsync(AddressFamily family, uint table, CancellationToken cancellationToken)
     {
         byte af = FamilyByte(family);
         IReadOnlyList<Route> all = await DumpAsync("list routes", (ref NetlinkWriter w) => RouteCodec.WriteDump(ref w, 0, af), RouteCodec.Parser, cancellationToken).ConfigureAwait(false);
@@ -333,40 +340,17 @@ public sealed class Rtnetlink : IDisposable
     // ---- link events ----
 
     /// <summary>
-    /// Link notifications (RTNLGRP_LINK) from the calling process's namespace, or <paramref name="networkNamespace"/>'s.
-    /// Uses its own socket for as long as the enumeration runs. If the kernel drops notifications because we fell
-    /// behind, enumeration ends with a <see cref="SocketException"/> (ENOBUFS): re-list and watch again.
+    /// Link notifications from the calling process's namespace, or <paramref name="networkNamespace"/>'s. The
+    /// subscription starts when enumeration starts; use <see cref="LinkSubscription.Open"/> to subscribe first and
+    /// enumerate later (no gap between checking a device and watching it).
     /// </summary>
     public static async IAsyncEnumerable<LinkEvent> WatchLinksAsync(
         NetworkNamespace? networkNamespace, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        const uint RtmgrpLink = 1u << ((int)Nl.RTNLGRP_LINK - 1);
-        using NetlinkSocket socket = networkNamespace is null
-            ? NetlinkSocket.Open(RtmgrpLink)
-            : networkNamespace.Run(() => NetlinkSocket.Open(RtmgrpLink));
-        var events = new List<LinkEvent>();
-        while (true)
+        using LinkSubscription subscription = LinkSubscription.Open(networkNamespace);
+        await foreach (LinkEvent e in subscription.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            int length = await socket.ReceiveAsync(cancellationToken).ConfigureAwait(false);
-            ParseEvents(socket.Received(length), events);
-            foreach (LinkEvent e in events)
-            {
-                yield return e;
-            }
-
-            events.Clear();
-        }
-    }
-
-    private static void ParseEvents(ReadOnlySpan<byte> datagram, List<LinkEvent> events)
-    {
-        var reader = new NetlinkMessageReader(datagram);
-        while (reader.TryRead(out NetlinkMessage message))
-        {
-            if (LinkCodec.TryParse(message, out Link? link))
-            {
-                events.Add(new LinkEvent(message.Type == Nl.RTM_DELLINK ? LinkEventKind.Deleted : LinkEventKind.NewOrChanged, link));
-            }
+            yield return e;
         }
     }
 

@@ -31,6 +31,47 @@ public sealed record VxlanSettings
 
     public bool L3Miss { get; init; }
 
+    /// <summary>
+    /// Why an existing device with these settings cannot stand in for one wanted with <paramref name="wanted"/>,
+    /// or null when it can (flannel then reuses it, so a restart does not interrupt traffic). As upstream, unset
+    /// values (0 / null) on either side are not compared for underlay, local address, group and port.
+    /// </summary>
+    public string? IncompatibilityWith(VxlanSettings wanted)
+    {
+        ArgumentNullException.ThrowIfNull(wanted);
+        if (Vni != wanted.Vni)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"vni: {Vni} vs {wanted.Vni}");
+        }
+
+        if (UnderlayIndex > 0 && wanted.UnderlayIndex > 0 && UnderlayIndex != wanted.UnderlayIndex)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"vtep (external) interface: {UnderlayIndex} vs {wanted.UnderlayIndex}");
+        }
+
+        if (Local is not null && wanted.Local is not null && !Local.Equals(wanted.Local))
+        {
+            return $"vtep (external) IP: {Local} vs {wanted.Local}";
+        }
+
+        if (Group is not null && wanted.Group is not null && !Group.Equals(wanted.Group))
+        {
+            return $"group address: {Group} vs {wanted.Group}";
+        }
+
+        if (L2Miss != wanted.L2Miss)
+        {
+            return $"l2miss: {L2Miss} vs {wanted.L2Miss}";
+        }
+
+        if (Port > 0 && wanted.Port > 0 && Port != wanted.Port)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"port: {Port} vs {wanted.Port}");
+        }
+
+        return Gbp != wanted.Gbp ? $"gbp: {Gbp} vs {wanted.Gbp}" : null;
+    }
+
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
         $"id {Vni} port {Port} local {Local?.ToString() ?? "-"} dev {UnderlayIndex} learning {Learning} gbp {Gbp} l2miss {L2Miss} l3miss {L3Miss}");
