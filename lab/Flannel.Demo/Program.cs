@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Flannel.Core.Config;
 using Flannel.Lab;
 
@@ -9,11 +10,9 @@ int nodes = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) :
 const int PodsPerNode = 2;
 
 using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    stop.Cancel();
-};
+// Ctrl-C, or a SIGTERM from a supervisor or `timeout`: stop, and still tear everything down.
+using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 
 var options = new LabOptions
 {
@@ -51,11 +50,6 @@ await using (LabCluster cluster = await LabCluster.CreateAsync(options, stop.Tok
             await ShowDataPathAsync(cluster, stop.Token);
         }
 
-        if (Environment.GetEnvironmentVariable("FLANNEL_DEMO_HOLD") == "1")
-        {
-            Console.WriteLine("== Holding the cluster up until Ctrl-C");
-            await Task.Delay(Timeout.Infinite, stop.Token);
-        }
     }
     catch (OperationCanceledException) when (stop.IsCancellationRequested)
     {
@@ -67,11 +61,23 @@ await using (LabCluster cluster = await LabCluster.CreateAsync(options, stop.Tok
         exitCode = 1;
     }
 
+    if (Environment.GetEnvironmentVariable("FLANNEL_DEMO_HOLD") == "1" && !stop.IsCancellationRequested)
+    {
+        Console.WriteLine("== Holding the cluster up until Ctrl-C");
+        await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(static _ => { }, TaskScheduler.Default);
+    }
+
     Console.WriteLine("== Tearing down");
 }
 
 Console.WriteLine("== Done: namespaces, processes and files removed");
 return exitCode;
+
+void OnSignal(PosixSignalContext context)
+{
+    context.Cancel = true;
+    stop.Cancel();
+}
 
 static async Task ShowDataPathAsync(LabCluster cluster, CancellationToken cancellationToken)
 {
@@ -88,9 +94,15 @@ static async Task ShowDataPathAsync(LabCluster cluster, CancellationToken cancel
     LabNode first = cluster.Nodes[0];
     Console.WriteLine($"== {first.Name}: routes, neighbours and FDB programmed by flanneld");
     await Task.Delay(500, cancellationToken);
+    Console.WriteLine("   $ ip route");
     Console.Write(Indent(await first.IpAsync("route", "show")));
-    Console.Write(Indent(await first.IpAsync("neigh", "show", "nud", "permanent")));
-    Console.Write(Indent(await first.ExecAsync("bridge", "fdb", "show", "nud", "permanent")));
+    if (await first.IpAsync("-o", "link", "show") is { } links && links.Contains("flannel.1:", StringComparison.Ordinal))
+    {
+        Console.WriteLine("   $ ip neigh show dev flannel.1");
+        Console.Write(Indent(await first.IpAsync("neigh", "show", "dev", "flannel.1")));
+        Console.WriteLine("   $ bridge fdb show dev flannel.1");
+        Console.Write(Indent(await first.ExecAsync("bridge", "fdb", "show", "dev", "flannel.1")));
+    }
 
     Console.WriteLine("== Every pod pings every pod on the other nodes");
     int ok = 0;
