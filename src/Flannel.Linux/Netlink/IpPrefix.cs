@@ -56,6 +56,35 @@ public readonly record struct IpPrefix
         return new IpPrefix(address, length);
     }
 
+    /// <summary>True when <paramref name="address"/> is of the same family and inside this prefix.</summary>
+    public bool Contains(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (address.AddressFamily != Address.AddressFamily)
+        {
+            return false;
+        }
+
+        Span<byte> mine = stackalloc byte[16];
+        Span<byte> theirs = stackalloc byte[16];
+        Address.TryWriteBytes(mine, out int length);
+        address.TryWriteBytes(theirs, out _);
+        int full = PrefixLength / 8;
+        if (!mine[..full].SequenceEqual(theirs[..full]))
+        {
+            return false;
+        }
+
+        int rest = PrefixLength % 8;
+        if (rest == 0 || full >= length)
+        {
+            return true;
+        }
+
+        int mask = 0xff << (8 - rest) & 0xff;
+        return (mine[full] & mask) == (theirs[full] & mask);
+    }
+
     public static implicit operator IpPrefix(Ip4Net net) => new(net.IPAddress, net.PrefixLength);
 
     public static implicit operator IpPrefix(Ip6Net net) => new(net.IPAddress, net.PrefixLength);

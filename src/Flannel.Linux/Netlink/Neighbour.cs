@@ -67,6 +67,14 @@ public static class Mac
         return string.Join(':', bytes.Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
     }
 
+    /// <summary>A random locally administered unicast MAC (as upstream's pkg/mac), for a new vxlan device.</summary>
+    public static PhysicalAddress NewLocallyAdministered()
+    {
+        byte[] bytes = System.Security.Cryptography.RandomNumberGenerator.GetBytes(6);
+        bytes[0] = (byte)((bytes[0] | 0x02) & 0xfe);
+        return new PhysicalAddress(bytes);
+    }
+
     /// <summary>Parses "aa:bb:cc:dd:ee:ff" (also '-' separators), naming the value on failure.</summary>
     public static PhysicalAddress Parse(string text)
     {

@@ -231,11 +231,13 @@ internal sealed class NetlinkSocket : IDisposable
                 return true;
             }
 
-            if (parse(message, out T? parsed))
+            if (!parse(message, out T? parsed))
             {
-                value = parsed;
-                return true;
+                throw new NetlinkProtocolException($"unexpected reply (type {message.Type}, {message.Payload.Length} bytes) to request {sequence}");
             }
+
+            value = parsed;
+            return true;
         }
 
         return false;

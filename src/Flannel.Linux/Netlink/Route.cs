@@ -68,4 +68,8 @@ public sealed record Route
 }
 
 /// <summary>The kernel's answer to "which way to this address" (<c>ip route get</c>).</summary>
-public sealed record RouteLookup(IPAddress Destination, int OutputInterface, IPAddress? Gateway, IPAddress? PreferredSource, RouteType Type);
+public sealed record RouteLookup(IPAddress Destination, int OutputInterface, IPAddress? Gateway, IPAddress? PreferredSource, RouteType Type)
+{
+    /// <summary>The destination is on a directly connected network (no gateway): what DirectRouting checks.</summary>
+    public bool IsDirect => Gateway is null && Type == RouteType.Unicast;
+}

@@ -209,4 +209,24 @@ public sealed class RtnetlinkLinkTests
             }
         }
     }
+
+    [Fact]
+    public async Task CreateFindListLinks_ConcurrentCallers_EachGetsItsOwnAnswer()
+    {
+        using var ns = new TestNamespace("concur");
+        CancellationToken ct = TestNamespace.Timeout;
+
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(async i =>
+        {
+            string name = $"br{i}";
+            Link created = await ns.Netlink.CreateLinkAsync(new BridgeLinkSpec(name), ct);
+            Link? found = await ns.Netlink.FindLinkAsync(created.Index, ct);
+            IReadOnlyList<Link> all = await ns.Netlink.ListLinksAsync(ct);
+            Assert.Equal(name, created.Name);
+            Assert.Equal(name, found?.Name);
+            Assert.Contains(all, l => l.Index == created.Index);
+        }));
+
+        Assert.Equal(17, (await ns.Netlink.ListLinksAsync(ct)).Count);
+    }
 }

@@ -179,6 +179,8 @@ public sealed class RtnetlinkRoutingTests
 
             Assert.Equal(eth0.Index, direct.OutputInterface);
             Assert.Null(direct.Gateway);
+            Assert.True(direct.IsDirect);
+            Assert.False(viaGateway.IsDirect);
             Assert.Equal(IPAddress.Parse("192.0.2.1"), direct.PreferredSource);
             Assert.Equal(IPAddress.Parse("192.0.2.254"), viaGateway.Gateway);
             Assert.Equal(eth0.Index, v6.OutputInterface);
