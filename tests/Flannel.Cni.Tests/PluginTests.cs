@@ -164,6 +164,16 @@ public sealed class PluginTests : IDisposable
     }
 
     [Fact]
+    public void Add_DelegateFailsWithoutErrorObject_ErrorQuotesExitAndStateRemoved()
+    {
+        // /bin/false as the delegate: exit 1, nothing on stdout.
+        File.CreateSymbolicLink(Path.Combine(_emptyBin, "bridge"), "/bin/false");
+        JsonObject error = AssertError(Run(Vars("ADD", path: _emptyBin), Conf()), CniErrorCode.Internal);
+        Assert.Equal("delegate bridge ADD failed with exit code 1", (string?)error["msg"]);
+        Assert.False(File.Exists(Path.Combine(_dataDir, "c1")));
+    }
+
+    [Fact]
     public void Del_NoState_SucceedsSilently()
     {
         Assert.Equal((0, ""), Run(Vars("DEL", path: _emptyBin), Conf()));
