@@ -260,19 +260,22 @@ public sealed class PluginTests : IDisposable
     }
 
     [Fact]
-    public void Gc_StateOfContainersNotListed_Removed()
+    public void Gc_StateOfContainersNotListed_RemovedOtherNetworksKept()
     {
         Directory.CreateDirectory(_dataDir);
         foreach (string id in (string[])["keep", "stale1", "stale2"])
         {
-            File.WriteAllText(Path.Combine(_dataDir, id), "{}");
+            File.WriteAllText(Path.Combine(_dataDir, id), "{\"name\":\"cbr0\",\"type\":\"bridge\"}");
         }
+
+        File.WriteAllText(Path.Combine(_dataDir, "damaged"), "{");
+        File.WriteAllText(Path.Combine(_dataDir, "other-net"), "{\"name\":\"second\",\"type\":\"bridge\"}");
 
         // No subnet.env: GC of our own state needs none, and the delegate is not asked.
         File.Delete(_subnetFile);
         (int exit, string stdout) = Run(Vars("GC"), Conf("1.1.0", ",\"cni.dev/valid-attachments\":[{\"containerID\":\"keep\",\"ifname\":\"eth0\"}]"));
         Assert.Equal((0, ""), (exit, stdout));
-        Assert.Equal(["keep"], Directory.GetFiles(_dataDir).Select(Path.GetFileName));
+        Assert.Equal(["keep", "other-net"], Directory.GetFiles(_dataDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Flannel.Core.Config;
 
@@ -18,7 +19,7 @@ internal static class GcCommand
         var store = new StateStore(conf.DataDir);
         foreach (string id in store.ContainerIds())
         {
-            if (!valid.Contains(id))
+            if (!valid.Contains(id) && BelongsTo(store, id, conf.Name))
             {
                 store.Remove(id);
             }
@@ -47,5 +48,25 @@ internal static class GcCommand
         }
 
         plugin.Invoke("GC", GoJson.Serialize(map), invocation.Args);
+    }
+
+    /// <summary>
+    /// State files are keyed by container only (as upstream's), so two flannel networks sharing a dataDir share the
+    /// directory: GC for one network must leave the other's files alone. The saved configuration names its network.
+    /// </summary>
+    private static bool BelongsTo(StateStore store, string containerId, string network)
+    {
+        try
+        {
+            return store.Read(containerId) is { } saved
+                && JsonNode.Parse(saved) is JsonObject conf
+                && conf["name"] is JsonValue name && name.GetValueKind() == JsonValueKind.String
+                && name.GetValue<string>() == network;
+        }
+        catch (JsonException)
+        {
+            // Unreadable for DEL too; it belongs to whichever network GCs first.
+            return true;
+        }
     }
 }
