@@ -113,12 +113,19 @@ public sealed class PluginTests : IDisposable
         Assert.False(Directory.Exists(_dataDir));
     }
 
-    [Fact]
-    public void Add_BadIfName_InvalidEnvironment()
+    [Theory]
+    [InlineData("a-very-long-name")]
+    [InlineData("éééééééé")]
+    [InlineData("eth:0")]
+    [InlineData("eth/0")]
+    [InlineData("eth 0")]
+    [InlineData("..")]
+    public void Add_BadIfName_InvalidEnvironmentNamingIt(string ifName)
     {
         var vars = Vars("ADD");
-        vars["CNI_IFNAME"] = "a-very-long-name0";
-        AssertError(Run(vars, Conf()), CniErrorCode.InvalidEnvironmentVariables, "1.1.0");
+        vars["CNI_IFNAME"] = ifName;
+        JsonObject error = AssertError(Run(vars, Conf()), CniErrorCode.InvalidEnvironmentVariables, "1.1.0");
+        Assert.Equal(ifName, (string?)error["details"]);
     }
 
     [Fact]
