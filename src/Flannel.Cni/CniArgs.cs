@@ -50,14 +50,14 @@ internal sealed class CniArgs
         }
     }
 
-    /// <summary>CNI_IFNAME per the spec: not empty, not . or .., under 16 bytes, no / : or whitespace.</summary>
+    /// <summary>CNI_IFNAME per the spec: not empty, not . or .., under 16 bytes (IFNAMSIZ), no / : or whitespace.</summary>
     public void ValidateIfName()
     {
         string name = IfName;
-        bool valid = name.Length is > 0 and < 16 && name is not ("." or "..");
+        bool valid = name.Length > 0 && System.Text.Encoding.UTF8.GetByteCount(name) < 16 && name is not ("." or "..");
         foreach (char c in name)
         {
-            valid &= c is not ('/' or ':') && !char.IsWhiteSpace(c) && c < 128;
+            valid &= c is not ('/' or ':') && !char.IsWhiteSpace(c);
         }
 
         if (!valid)

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Flannel.Cni;
 
@@ -111,5 +113,48 @@ internal sealed class DelegatePlugin
         throw new CniException(CniErrorCode.Internal,
             $"delegate {Type} {command} failed with exit code {exitCode}",
             text.Length > 0 ? text : "no output on stdout; see the delegate's stderr");
+    }
+
+    /// <summary>The highest version below <paramref name="requested"/> that both we and the delegate speak.</summary>
+    public string? LowerCommonVersion(string requested, CniArgs args, TextWriter stderr)
+    {
+        string? best = null;
+        foreach (string version in SupportedVersions(requested, args, stderr))
+        {
+            if (CniVersion.IsSupported(version) && CniVersion.Compare(version, requested) < 0
+                && (best is null || CniVersion.Compare(version, best) > 0))
+            {
+                best = version;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>The delegate's VERSION answer; empty (with a note on stderr) when it gives none.</summary>
+    public IReadOnlyList<string> SupportedVersions(string requested, CniArgs args, TextWriter stderr)
+    {
+        ArgumentNullException.ThrowIfNull(stderr);
+        var versions = new List<string>();
+        try
+        {
+            byte[] answer = Invoke("VERSION", Encoding.UTF8.GetBytes($"{{\"cniVersion\":\"{requested}\"}}"), args);
+            if (JsonNode.Parse(answer)?["supportedVersions"] is JsonArray list)
+            {
+                foreach (JsonNode? node in list)
+                {
+                    if (node is JsonValue value && value.GetValueKind() == JsonValueKind.String)
+                    {
+                        versions.Add(value.GetValue<string>());
+                    }
+                }
+            }
+        }
+        catch (Exception e) when (e is CniException or JsonException)
+        {
+            stderr.WriteLine($"flannel: delegate {Type} VERSION failed: {e.Message}");
+        }
+
+        return versions;
     }
 }

@@ -113,12 +113,19 @@ public sealed class PluginTests : IDisposable
         Assert.False(Directory.Exists(_dataDir));
     }
 
-    [Fact]
-    public void Add_BadIfName_InvalidEnvironment()
+    [Theory]
+    [InlineData("a-very-long-name")]
+    [InlineData("éééééééé")]
+    [InlineData("eth:0")]
+    [InlineData("eth/0")]
+    [InlineData("eth 0")]
+    [InlineData("..")]
+    public void Add_BadIfName_InvalidEnvironmentNamingIt(string ifName)
     {
         var vars = Vars("ADD");
-        vars["CNI_IFNAME"] = "a-very-long-name0";
-        AssertError(Run(vars, Conf()), CniErrorCode.InvalidEnvironmentVariables, "1.1.0");
+        vars["CNI_IFNAME"] = ifName;
+        JsonObject error = AssertError(Run(vars, Conf()), CniErrorCode.InvalidEnvironmentVariables, "1.1.0");
+        Assert.Equal(ifName, (string?)error["details"]);
     }
 
     [Fact]
@@ -160,6 +167,16 @@ public sealed class PluginTests : IDisposable
         Assert.Equal(1, exit);
         var error = (JsonObject)JsonNode.Parse(stdout)!;
         Assert.Contains("fnt-does-not-exist", error.ToJsonString(), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dataDir, "c1")));
+    }
+
+    [Fact]
+    public void Add_DelegateFailsWithoutErrorObject_ErrorQuotesExitAndStateRemoved()
+    {
+        // /bin/false as the delegate: exit 1, nothing on stdout.
+        File.CreateSymbolicLink(Path.Combine(_emptyBin, "bridge"), "/bin/false");
+        JsonObject error = AssertError(Run(Vars("ADD", path: _emptyBin), Conf()), CniErrorCode.Internal);
+        Assert.Equal("delegate bridge ADD failed with exit code 1", (string?)error["msg"]);
         Assert.False(File.Exists(Path.Combine(_dataDir, "c1")));
     }
 
@@ -250,19 +267,22 @@ public sealed class PluginTests : IDisposable
     }
 
     [Fact]
-    public void Gc_StateOfContainersNotListed_Removed()
+    public void Gc_StateOfContainersNotListed_RemovedOtherNetworksKept()
     {
         Directory.CreateDirectory(_dataDir);
         foreach (string id in (string[])["keep", "stale1", "stale2"])
         {
-            File.WriteAllText(Path.Combine(_dataDir, id), "{}");
+            File.WriteAllText(Path.Combine(_dataDir, id), "{\"name\":\"cbr0\",\"type\":\"bridge\"}");
         }
+
+        File.WriteAllText(Path.Combine(_dataDir, "damaged"), "{");
+        File.WriteAllText(Path.Combine(_dataDir, "other-net"), "{\"name\":\"second\",\"type\":\"bridge\"}");
 
         // No subnet.env: GC of our own state needs none, and the delegate is not asked.
         File.Delete(_subnetFile);
         (int exit, string stdout) = Run(Vars("GC"), Conf("1.1.0", ",\"cni.dev/valid-attachments\":[{\"containerID\":\"keep\",\"ifname\":\"eth0\"}]"));
         Assert.Equal((0, ""), (exit, stdout));
-        Assert.Equal(["keep"], Directory.GetFiles(_dataDir).Select(Path.GetFileName));
+        Assert.Equal(["keep", "other-net"], Directory.GetFiles(_dataDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -23,17 +23,25 @@ internal sealed class CniNode : IDisposable
         SubnetFile = Path.Combine(Root, "subnet.env");
         DataDir = Path.Combine(Root, "flannel");
         IpamDir = Path.Combine(Root, "ipam");
-        File.WriteAllText(SubnetFile, SubnetEnv);
-        Binary = PluginBinary();
-        Name = AddNamespace("node");
-        Cmd.Ip("-n", Name, "link", "set", "lo", "up");
+        try
+        {
+            File.WriteAllText(SubnetFile, SubnetEnv);
+            Binary = PluginBinary();
+            Name = AddNamespace("node");
+            Cmd.Ip("-n", Name, "link", "set", "lo", "up");
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
     public string Prefix { get; }
 
     public string Root { get; }
 
-    public string Name { get; }
+    public string Name { get; } = "";
 
     public string SubnetFile { get; }
 
@@ -41,7 +49,7 @@ internal sealed class CniNode : IDisposable
 
     public string IpamDir { get; }
 
-    public string Binary { get; }
+    public string Binary { get; } = "";
 
     /// <summary>The published AOT plugin: FLANNEL_BIN_DIR, else &lt;repo&gt;/artifacts/bin.</summary>
     public static string PluginBinary()
