@@ -1,5 +1,6 @@
 using Flannel.Core.Config;
 using Flannel.Core.Leases;
+using Flannel.Linux.Interfaces;
 
 namespace Flanneld.Backends;
 

@@ -3,6 +3,7 @@ using Flannel.Core.Leases;
 using Flanneld.Backends;
 using Flanneld.Options;
 using Microsoft.Extensions.Logging;
+using Flannel.Linux.Interfaces;
 
 namespace Flanneld.Daemon;
 
@@ -46,7 +47,7 @@ public sealed class FlanneldDaemon
         NetConfig config = await GetConfigAsync(cancellationToken);
         IBackend backend = _backends(config.BackendType);
         ExternalInterface iface = await _interfaces.ResolveAsync(config, cancellationToken);
-        DaemonLog.InterfaceChosen(_logger, iface.Name, iface.Index, iface.Mtu, iface.PublicIP?.ToString() ?? "none", iface.PublicIPv6?.ToString() ?? "none");
+        DaemonLog.InterfaceChosen(_logger, iface.Name, iface.Index, iface.Mtu, iface.ExternalAddress?.ToString() ?? "none", iface.ExternalIPv6Address?.ToString() ?? "none");
 
         SubnetEnv? previous = ReadPreviousSubnetEnv();
         await using IBackendNetwork network = await backend.RegisterNetworkAsync(new BackendContext(config, iface, _store, previous), cancellationToken);

@@ -1,5 +1,6 @@
 using Flannel.Core.Config;
 using Flanneld.Backends;
+using Flannel.Linux.Interfaces;
 
 namespace Flanneld.Daemon;
 

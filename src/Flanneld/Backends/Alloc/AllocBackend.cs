@@ -1,4 +1,5 @@
 using Flannel.Core.Leases;
+using Flannel.Linux.Interfaces;
 
 namespace Flanneld.Backends.Alloc;
 
@@ -14,7 +15,7 @@ public sealed class AllocBackend : IBackend
     {
         ArgumentNullException.ThrowIfNull(context);
         ExternalInterface iface = context.Interface;
-        var attrs = new LeaseAttrs(iface.PublicIP ?? System.Net.IPAddress.Any, context.Config.EnableIPv6 ? iface.PublicIPv6 : null);
+        var attrs = new LeaseAttrs(iface.ExternalAddress ?? System.Net.IPAddress.Any, iface.ExternalIPv6Address);
         var request = new LeaseRequest(context.Config, attrs, context.PreviousSubnetEnv?.Subnet, context.PreviousSubnetEnv?.IPv6Subnet);
         Lease lease = await context.Store.AcquireLeaseAsync(request, cancellationToken);
         return new AllocNetwork(lease, iface.Mtu);

@@ -5,6 +5,7 @@ using Flannel.Core.Net;
 using Flannel.Linux.Netlink;
 using Flanneld.Backends.Routing;
 using Microsoft.Extensions.Logging;
+using Flannel.Linux.Interfaces;
 
 namespace Flanneld.Backends.HostGw;
 
@@ -30,13 +31,13 @@ public sealed class HostGwBackend : IBackend
     {
         ArgumentNullException.ThrowIfNull(context);
         ExternalInterface iface = context.Interface;
-        if (iface.PublicIP is { } publicIP && iface.InterfaceAddress is { } own && !publicIP.Equals(own))
+        if (iface.ExternalAddress is { } publicIP && iface.Address is { } own && !publicIP.Equals(own))
         {
             throw new ConfigException("Backend.Type",
                 $"your PublicIP {publicIP} differs from interface IP {own} of {iface.Name}, meaning that probably you're on a NAT, which is not supported by host-gw backend");
         }
 
-        var attrs = new LeaseAttrs(iface.PublicIP ?? iface.InterfaceAddress!, null, Type);
+        var attrs = new LeaseAttrs(iface.ExternalAddress ?? iface.Address!, null, Type);
         var request = new LeaseRequest(context.Config, attrs, context.PreviousSubnetEnv?.Subnet, context.PreviousSubnetEnv?.IPv6Subnet);
         Lease lease = await context.Store.AcquireLeaseAsync(request, cancellationToken);
         return new HostGwNetwork(_netlink, lease, iface, context.Config, _logger);

@@ -1,5 +1,4 @@
 using System.Net.NetworkInformation;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Flannel.Linux.Netlink;
 
@@ -8,14 +7,6 @@ namespace Flanneld.Backends.Vxlan;
 /// <summary>VTEP MAC addresses and the vxlan lease BackendData, <c>{"VNI":1,"VtepMAC":"aa:bb:cc:dd:ee:ff"}</c>.</summary>
 public static class VtepMac
 {
-    /// <summary>A random locally administered unicast MAC, as upstream's pkg/mac makes.</summary>
-    public static PhysicalAddress NewRandom()
-    {
-        byte[] bytes = RandomNumberGenerator.GetBytes(6);
-        bytes[0] = (byte)((bytes[0] & 0xfe) | 0x02);
-        return new PhysicalAddress(bytes);
-    }
-
     public static bool IsUsable(PhysicalAddress mac)
     {
         ArgumentNullException.ThrowIfNull(mac);

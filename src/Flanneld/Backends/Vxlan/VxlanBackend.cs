@@ -3,6 +3,7 @@ using System.Net.NetworkInformation;
 using Flannel.Core.Leases;
 using Flannel.Linux.Netlink;
 using Microsoft.Extensions.Logging;
+using Flannel.Linux.Interfaces;
 
 namespace Flanneld.Backends.Vxlan;
 
@@ -36,8 +37,8 @@ public sealed class VxlanBackend : IBackend
         ArgumentNullException.ThrowIfNull(context);
         VxlanConfig config = VxlanConfig.Parse(context.Config.Backend);
         ExternalInterface iface = context.Interface;
-        IPAddress local = iface.InterfaceAddress ?? throw new InvalidOperationException($"interface {iface.Name} has no IPv4 address for the VXLAN tunnel");
-        IPAddress publicIP = iface.PublicIP ?? local;
+        IPAddress local = iface.Address ?? throw new InvalidOperationException($"interface {iface.Name} has no IPv4 address for the VXLAN tunnel");
+        IPAddress publicIP = iface.ExternalAddress ?? local;
         int outerMtu = config.Mtu > 0 ? config.Mtu : iface.Mtu;
         var device = new VxlanDevice(config.Name, new VxlanSettings
         {
@@ -65,7 +66,7 @@ public sealed class VxlanBackend : IBackend
             throw new InvalidOperationException("the vxlan backend needs an IPv4 lease");
         }
 
-        await VxlanDevice.ConfigureAsync(_netlink, link.Index, subnet, cancellationToken);
+        await VxlanDevice.ConfigureAsync(_netlink, link.Index, subnet, context.Config.Network!.Value, cancellationToken);
         return new VxlanNetwork(_netlink, lease, device, link.Index, mac, iface, config.DirectRouting, context.Config, _logger);
     }
 }

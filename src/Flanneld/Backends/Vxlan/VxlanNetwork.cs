@@ -7,6 +7,7 @@ using Flannel.Core.Net;
 using Flannel.Linux.Netlink;
 using Flanneld.Backends.Routing;
 using Microsoft.Extensions.Logging;
+using Flannel.Linux.Interfaces;
 
 namespace Flanneld.Backends.Vxlan;
 
@@ -129,7 +130,7 @@ public sealed class VxlanNetwork : PeerNetwork
         }
 
         Link created = await _device.EnsureAsync(Netlink, _mac, Logger, cancellationToken);
-        await VxlanDevice.ConfigureAsync(Netlink, created.Index, Lease.Subnet!.Value, cancellationToken);
+        await VxlanDevice.ConfigureAsync(Netlink, created.Index, Lease.Subnet!.Value, _network, cancellationToken);
         _deviceIndex = created.Index;
         await ReprogramAllAsync(cancellationToken);
     }
