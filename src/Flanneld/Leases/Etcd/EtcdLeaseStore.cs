@@ -199,7 +199,7 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
         }
 
         string newKey = _keys.Lease(subnet, ipv6Subnet);
-        Lease? created = await CreateAsync(subnet, ipv6Subnet, request.Attrs, cancellationToken).ConfigureAwait(false);
+        Lease? created = await CreateAsync(subnet, ipv6Subnet, request.Attrs, listing.Revision, cancellationToken).ConfigureAwait(false);
         if (created is not null)
         {
             EtcdLog.Acquired(_logger, newKey, how, created.Expiration);
@@ -263,9 +263,12 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
 
     /// <summary>
     /// Creates the lease if no key holds its subnet: compare-and-create in one transaction. For an IPv4 subnet the
-    /// check covers the plain key and every dual-stack key with that IPv4 part. Null when another node was first.
+    /// check covers the plain key and every dual-stack key with that IPv4 part (one key prefix). The IPv6 half of a
+    /// dual-stack key sits in the middle of other keys, where no prefix reaches it: there the transaction instead
+    /// requires that no lease key changed since <paramref name="listedAt"/>, the revision the choice was made at.
+    /// Null when another node was first.
     /// </summary>
-    private async Task<Lease?> CreateAsync(Ip4Net? subnet, Ip6Net? ipv6Subnet, LeaseAttrs attrs, CancellationToken cancellationToken)
+    private async Task<Lease?> CreateAsync(Ip4Net? subnet, Ip6Net? ipv6Subnet, LeaseAttrs attrs, long? listedAt, CancellationToken cancellationToken)
     {
         string key = _keys.Lease(subnet, ipv6Subnet);
         var request = new TxnRequest();
@@ -278,6 +281,18 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
         else
         {
             request.Compare.Add(VersionIsZero(ByteString.CopyFromUtf8(key), null));
+        }
+
+        if (subnet is not null && ipv6Subnet is not null && listedAt is { } revision)
+        {
+            request.Compare.Add(new Compare
+            {
+                Key = _keys.SubnetsStart,
+                RangeEnd = _keys.SubnetsEnd,
+                Target = Compare.Types.CompareTarget.Mod,
+                Result = Compare.Types.CompareResult.Less,
+                ModRevision = revision + 1,
+            });
         }
 
         LeaseGrantResponse grant = await GrantAsync(cancellationToken).ConfigureAwait(false);
@@ -353,7 +368,7 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
 
     private async Task<Lease> RecreateAsync(Lease lease, string key, CancellationToken cancellationToken)
     {
-        Lease created = await CreateAsync(lease.Subnet, lease.IPv6Subnet, lease.Attrs, cancellationToken).ConfigureAwait(false)
+        Lease created = await CreateAsync(lease.Subnet, lease.IPv6Subnet, lease.Attrs, listedAt: null, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"lease {key} expired or was deleted, and another node has taken its subnet since");
         EtcdLog.Recreated(_logger, key);
         return created;

@@ -268,6 +268,22 @@ public sealed class EtcdLeaseStoreTests(EtcdFixture etcd) : IClassFixture<EtcdFi
     }
 
     [Fact]
+    public async Task AcquireLeaseAsync_ConcurrentDualStackNodes_GetDistinctIpv4AndIpv6Subnets()
+    {
+        // 15 IPv6 subnets for 15 nodes while IPv4 has plenty: IPv6 collisions under different IPv4 keys are likely.
+        NetConfig config = DualStack("198.18.0.0/16", 24, "2001:db8::/60", 64);
+        using EtcdLeaseStore store = Store(etcd, _prefix);
+
+        Lease[] leases = await Task.WhenAll(Enumerable.Range(1, 15).Select(i =>
+            store.AcquireLeaseAsync(new LeaseRequest(config, Node(i) with { PublicIPv6 = IPAddress.Parse($"2001:db8:ffff::{i}") }), CancellationToken.None)));
+
+        Assert.Equal(15, leases.Select(l => l.Subnet).Distinct().Count());
+        Assert.Equal(15, leases.Select(l => l.IPv6Subnet).Distinct().Count());
+        await Assert.ThrowsAsync<OutOfSubnetsException>(() =>
+            store.AcquireLeaseAsync(new LeaseRequest(config, Node(16) with { PublicIPv6 = IPAddress.Parse("2001:db8:ffff::16") }), CancellationToken.None));
+    }
+
+    [Fact]
     public async Task AcquireLeaseAsync_MalformedKeysPresent_SkipsThemWithOneWarningEach()
     {
         var logger = new RecordingLogger<EtcdLeaseStore>();
