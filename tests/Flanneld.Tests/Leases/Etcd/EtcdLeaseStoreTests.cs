@@ -301,6 +301,24 @@ public sealed class EtcdLeaseStoreTests(EtcdFixture etcd) : IClassFixture<EtcdFi
     }
 
     [Fact]
+    public void ConfigKey_DefaultPrefix_IsUpstreamKey()
+    {
+        using var store = new EtcdLeaseStore(new EtcdStoreOptions(), new RecordingLogger<EtcdLeaseStore>());
+        Assert.Equal("/coreos.com/network/config", store.ConfigKey);
+        Assert.Equal("/coreos.com/network/subnets/198.18.13.0-24", store.KeyOf(new Lease(Ip4Net.Parse("198.18.13.0/24"), null, Node(1))));
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:2379", "--etcd-endpoints")]
+    [InlineData("ftp://127.0.0.1:2379", "--etcd-endpoints")]
+    public void Constructor_BadEndpoint_ThrowsNamingFlagAndValue(string endpoint, string flag)
+    {
+        var error = Assert.Throws<ArgumentException>(() => new EtcdLeaseStore(new EtcdStoreOptions { Endpoints = [endpoint] }, new RecordingLogger<EtcdLeaseStore>()));
+        Assert.Contains(flag, error.Message, StringComparison.Ordinal);
+        Assert.Contains(endpoint, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task GetNetworkConfigAsync_KeyMissing_ThrowsNamingKey()
     {
         using EtcdLeaseStore store = Store(etcd, _prefix);
