@@ -246,7 +246,8 @@ public sealed class EtcdLeaseStoreTests(EtcdFixture etcd) : IClassFixture<EtcdFi
     public async Task AcquireLeaseAsync_TwoHundredConcurrentNodes_GetDistinctSubnets()
     {
         NetConfig config = Config("198.18.0.0/16", 24);
-        EtcdLeaseStore[] stores = [.. Enumerable.Range(0, 10).Select(_ => Store(etcd, _prefix))];
+        var logger = new RecordingLogger<EtcdLeaseStore>();
+        EtcdLeaseStore[] stores = [.. Enumerable.Range(0, 10).Select(_ => Store(etcd, _prefix, logger: logger))];
         try
         {
             Lease[] leases = await Task.WhenAll(Enumerable.Range(0, 200).Select(i =>
@@ -257,6 +258,9 @@ public sealed class EtcdLeaseStoreTests(EtcdFixture etcd) : IClassFixture<EtcdFi
             Assert.Equal(200, leases.Select(l => l.Subnet).Distinct().Count());
             Assert.All(leases, l => Assert.True(SubnetAllocator.IsCompatible(config, l)));
             Assert.Equal(200, (await etcd.GetPrefixAsync($"{_prefix}/subnets/")).Count);
+
+            // 200 random picks among 255 subnets collide for sure: the losers must have started over, and won.
+            Assert.Contains(logger.Entries, e => e.Message.Contains("starting over with a fresh list", StringComparison.Ordinal));
         }
         finally
         {
