@@ -72,12 +72,26 @@ public class EtcdFixture : IAsyncLifetime
     /// <summary>Starts etcd (again) on the same ports and data dir, and waits until it answers.</summary>
     public async Task StartAsync()
     {
-        var start = new ProcessStartInfo(EtcdPath)
+        // etcd runs under a small sh watchdog that kills it when this test process goes away without disposing the
+        // fixture (a crash or a hang-kill), so that no etcd is ever left behind.
+        var start = new ProcessStartInfo("/bin/sh")
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("""
+            parent=$1; dir=$2; shift 2
+            "$@" & child=$!
+            trap 'kill -9 $child 2>/dev/null' EXIT INT TERM
+            while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.5; done
+            if ! kill -0 "$parent" 2>/dev/null; then kill -9 $child 2>/dev/null; wait $child; rm -rf "$dir"; fi
+            """);
+        start.ArgumentList.Add("fnt-etcd-watchdog");
+        start.ArgumentList.Add(Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        start.ArgumentList.Add(_dir);
+        start.ArgumentList.Add(EtcdPath);
         string peer = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{PeerPort}");
         foreach (string arg in new[]
         {
