@@ -112,7 +112,7 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
     private async Task<(Lease? Lease, string Key)> TryAcquireAsync(LeaseRequest request, LeaseListing listing, CancellationToken cancellationToken)
     {
         NetConfig config = request.Config;
-        bool deleted = false;
+        var deleted = new HashSet<string>(StringComparer.Ordinal);
         foreach (StoredLease stored in listing.Leases.Where(s => IsMine(s.Lease.Attrs, request.Attrs, config)))
         {
             string key = KeyOf(stored.Lease);
@@ -127,27 +127,29 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
             }
 
             EtcdLog.DeletingIncompatible(_logger, key);
-            await TxnAsync(
+            TxnResponse delete = await TxnAsync(
                 new TxnRequest
                 {
                     Compare = { ModRevisionIs(key, stored.Lease.Revision) },
                     Success = { new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(key) } } },
                 },
                 cancellationToken).ConfigureAwait(false);
-            deleted = true;
+            if (!delete.Succeeded)
+            {
+                return (null, key);
+            }
+
+            deleted.Add(key);
         }
 
-        if (deleted)
-        {
-            return (null, "(deleted incompatible leases)");
-        }
+        List<Lease> others = [.. listing.Leases.Select(s => s.Lease).Where(l => !deleted.Contains(KeyOf(l)))];
 
         Ip4Net? subnet = null;
         Ip6Net? ipv6Subnet = null;
         string how = "previous subnet from subnet.env";
         if (config.EnableIPv4)
         {
-            var taken = listing.Leases.Where(s => s.Lease.Subnet is not null).Select(s => s.Lease.Subnet!.Value).ToList();
+            var taken = others.Where(l => l.Subnet is not null).Select(l => l.Subnet!.Value).ToList();
             Ip4Net? previous = request.PreviousSubnet?.Canonical;
             if (previous is { } p && SubnetAllocator.IsCompatible(config, p) && !taken.Any(t => t.Overlaps(p)))
             {
@@ -163,7 +165,7 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
 
         if (config.EnableIPv6)
         {
-            var taken = listing.Leases.Where(s => s.Lease.IPv6Subnet is not null).Select(s => s.Lease.IPv6Subnet!.Value).ToList();
+            var taken = others.Where(l => l.IPv6Subnet is not null).Select(l => l.IPv6Subnet!.Value).ToList();
             Ip6Net? previous = request.PreviousIPv6Subnet?.Canonical;
             if (previous is { } p && SubnetAllocator.IsCompatible(config, p) && !taken.Any(t => t.Overlaps(p)))
             {

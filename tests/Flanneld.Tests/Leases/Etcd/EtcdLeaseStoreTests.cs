@@ -243,6 +243,19 @@ public sealed class EtcdLeaseStoreTests(EtcdFixture etcd) : IClassFixture<EtcdFi
     }
 
     [Fact]
+    public async Task AcquireLeaseAsync_ReservationOutsideSubnetRange_ThrowsConfigErrorAndKeepsIt()
+    {
+        string reservedKey = $"{_prefix}/subnets/198.18.0.0-24";
+        await etcd.PutAsync(reservedKey, LeaseAttrsJson.EncodeToString(Node(55)));
+        using EtcdLeaseStore store = Store(etcd, _prefix);
+
+        var error = await Assert.ThrowsAsync<ConfigException>(() => store.AcquireLeaseAsync(new LeaseRequest(Config("198.18.0.0/22", 24), Node(55)), CancellationToken.None));
+
+        Assert.Contains(reservedKey, error.Message, StringComparison.Ordinal);
+        Assert.NotNull(await etcd.GetAsync(reservedKey));
+    }
+
+    [Fact]
     public async Task AcquireLeaseAsync_TwoHundredConcurrentNodes_GetDistinctSubnets()
     {
         NetConfig config = Config("198.18.0.0/16", 24);
