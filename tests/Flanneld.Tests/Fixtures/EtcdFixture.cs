@@ -15,10 +15,10 @@ namespace Flanneld.Tests.Fixtures;
 /// A real single-node etcd 3.4 on free loopback ports with a temporary data dir; killed and deleted on dispose.
 /// Tests share one per class and keep apart by using their own key prefix (<see cref="NewPrefix"/>).
 /// </summary>
-public sealed class EtcdFixture : IAsyncLifetime
+public class EtcdFixture : IAsyncLifetime
 {
     private const string EtcdPath = "/usr/bin/etcd";
-    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "fnt-etcd-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3)));
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "fnt-etcd-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3)));
     private readonly StringBuilder _log = new();
     private Process? _process;
     private GrpcChannel? _channel;
@@ -27,19 +27,27 @@ public sealed class EtcdFixture : IAsyncLifetime
 
     public int PeerPort { get; } = FreePort();
 
-    public string Endpoint => string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{ClientPort}");
+    public string Endpoint => string.Create(CultureInfo.InvariantCulture, $"{Scheme}://127.0.0.1:{ClientPort}");
 
-    public KV.KVClient Kv => new(_channel ?? throw new InvalidOperationException("etcd is not started"));
+    /// <summary>A directory that lives as long as the fixture (data dir, certificates).</summary>
+    protected string Dir => _dir;
 
-    public Etcdserverpb.Lease.LeaseClient Leases => new(_channel ?? throw new InvalidOperationException("etcd is not started"));
+    protected virtual string Scheme => "http";
+
+    public KV.KVClient Kv => new(Channel);
+
+    public Etcdserverpb.Lease.LeaseClient Leases => new(Channel);
+
+    protected GrpcChannel Channel => _channel ?? throw new InvalidOperationException("etcd is not started");
 
     /// <summary>A key prefix no other test uses.</summary>
     public static string NewPrefix() => "/fnt-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3)) + "/network";
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
-        Directory.CreateDirectory(_dataDir);
-        _channel = GrpcChannel.ForAddress(Endpoint);
+        Directory.CreateDirectory(_dir);
+        Prepare();
+        _channel = GrpcChannel.ForAddress(Endpoint, new GrpcChannelOptions { HttpHandler = CreateHandler(), MaxReceiveMessageSize = null });
         await StartAsync();
     }
 
@@ -47,26 +55,51 @@ public sealed class EtcdFixture : IAsyncLifetime
     {
         Kill();
         _channel?.Dispose();
-        await Task.Run(() => Directory.Delete(_dataDir, recursive: true));
+        await Task.Run(() => Directory.Delete(_dir, recursive: true));
     }
+
+    /// <summary>Runs before etcd first starts (a secure fixture writes its certificates here).</summary>
+    protected virtual void Prepare()
+    {
+    }
+
+    /// <summary>The HTTP handler of the fixture's own admin channel.</summary>
+    protected virtual HttpMessageHandler CreateHandler() => new SocketsHttpHandler();
+
+    /// <summary>Further etcd flags (TLS).</summary>
+    protected virtual IEnumerable<string> ExtraArguments() => [];
 
     /// <summary>Starts etcd (again) on the same ports and data dir, and waits until it answers.</summary>
     public async Task StartAsync()
     {
-        var start = new ProcessStartInfo(EtcdPath)
+        // etcd runs under a small sh watchdog that kills it when this test process goes away without disposing the
+        // fixture (a crash or a hang-kill), so that no etcd is ever left behind.
+        var start = new ProcessStartInfo("/bin/sh")
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("""
+            parent=$1; dir=$2; shift 2
+            "$@" & child=$!
+            trap 'kill -9 $child 2>/dev/null' EXIT INT TERM
+            while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.5; done
+            if ! kill -0 "$parent" 2>/dev/null; then kill -9 $child 2>/dev/null; wait $child; rm -rf "$dir"; fi
+            """);
+        start.ArgumentList.Add("fnt-etcd-watchdog");
+        start.ArgumentList.Add(Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        start.ArgumentList.Add(_dir);
+        start.ArgumentList.Add(EtcdPath);
         string peer = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{PeerPort}");
         foreach (string arg in new[]
         {
-            "--name", "fnt", "--data-dir", _dataDir,
+            "--name", "fnt", "--data-dir", Path.Combine(_dir, "data"),
             "--listen-client-urls", Endpoint, "--advertise-client-urls", Endpoint,
             "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", "fnt=" + peer,
             "--max-txn-ops", "20000", "--log-level", "warn", "--logger", "zap",
-        })
+        }.Concat(ExtraArguments()))
         {
             start.ArgumentList.Add(arg);
         }

@@ -97,6 +97,15 @@ internal sealed class EtcdConnection : IDisposable
         ex.StatusCode == StatusCode.Unavailable
         || (ex.StatusCode == StatusCode.DeadlineExceeded && !cancellationToken.IsCancellationRequested);
 
+    /// <summary>Errors worth another try later: etcd or the path to it is down, restarting, or changing leader.</summary>
+    public static bool IsTransient(Exception ex, CancellationToken cancellationToken) => ex switch
+    {
+        RpcException rpc => rpc.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Unknown or StatusCode.Internal or StatusCode.Unauthenticated
+            || (rpc.StatusCode == StatusCode.Cancelled && !cancellationToken.IsCancellationRequested),
+        IOException or HttpRequestException => true,
+        _ => false,
+    };
+
     public void Dispose()
     {
         foreach (GrpcChannel channel in _channels)

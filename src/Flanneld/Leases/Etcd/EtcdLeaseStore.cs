@@ -1,6 +1,3 @@
-using System.Net;
-using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using Etcdserverpb;
 using Flannel.Core.Config;
 using Flannel.Core.Leases;
@@ -20,14 +17,13 @@ namespace Flanneld.Leases.Etcd;
 /// </summary>
 public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
 {
-    private static readonly LeaseAttrs RemovedAttrs = new(IPAddress.Any);
-
     private readonly EtcdStoreOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly EtcdConnection _connection;
     private readonly EtcdKeys _keys;
-    private readonly HashSet<string> _warnedKeys = new(StringComparer.Ordinal);
+    private readonly EtcdLeaseReader _reader;
+    private readonly EtcdLeaseWatch _watch;
 
     public EtcdLeaseStore(EtcdStoreOptions options, ILogger<EtcdLeaseStore> logger, TimeProvider? timeProvider = null)
     {
@@ -39,6 +35,8 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
         _time = timeProvider ?? TimeProvider.System;
         _keys = new EtcdKeys(options.Prefix);
         _connection = new EtcdConnection(options);
+        _reader = new EtcdLeaseReader(_connection, _keys, options, logger, _time);
+        _watch = new EtcdLeaseWatch(_connection, _keys, _reader, options, logger, _time);
     }
 
     /// <summary>The key this store reads the net-conf from.</summary>
@@ -89,7 +87,7 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
         {
             for (int attempt = 1; attempt <= _options.RaceRetries; attempt++)
             {
-                Listing listing = await ListAsync(cancellationToken).ConfigureAwait(false);
+                LeaseListing listing = await _reader.ListAsync(cancellationToken).ConfigureAwait(false);
                 (Lease? lease, string key) = await TryAcquireAsync(request, listing, cancellationToken).ConfigureAwait(false);
                 if (lease is not null)
                 {
@@ -117,33 +115,14 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
         return RetryWhileUnreachableAsync(() => RenewOnceAsync(lease, cancellationToken), cancellationToken);
     }
 
-    public async IAsyncEnumerable<LeaseWatchBatch> WatchLeasesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        // The producer reads etcd without pause; a bounded channel holds it back when the consumer is slow,
-        // which in turn lets gRPC flow control hold back etcd.
-        var channel = Channel.CreateBounded<LeaseWatchBatch>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task producer = RunWatchAsync(channel.Writer, stop.Token);
-        try
-        {
-            await foreach (LeaseWatchBatch batch in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            {
-                yield return batch;
-            }
-        }
-        finally
-        {
-            await stop.CancelAsync().ConfigureAwait(false);
-            await producer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
-    }
+    public IAsyncEnumerable<LeaseWatchBatch> WatchLeasesAsync(CancellationToken cancellationToken) => _watch.RunAsync(cancellationToken);
 
     public void Dispose() => _connection.Dispose();
 
-    private async Task<(Lease? Lease, string Key)> TryAcquireAsync(LeaseRequest request, Listing listing, CancellationToken cancellationToken)
+    private async Task<(Lease? Lease, string Key)> TryAcquireAsync(LeaseRequest request, LeaseListing listing, CancellationToken cancellationToken)
     {
         NetConfig config = request.Config;
-        bool deleted = false;
+        var deleted = new HashSet<string>(StringComparer.Ordinal);
         foreach (StoredLease stored in listing.Leases.Where(s => IsMine(s.Lease.Attrs, request.Attrs, config)))
         {
             string key = KeyOf(stored.Lease);
@@ -158,27 +137,29 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
             }
 
             EtcdLog.DeletingIncompatible(_logger, key);
-            await TxnAsync(
+            TxnResponse delete = await TxnAsync(
                 new TxnRequest
                 {
                     Compare = { ModRevisionIs(key, stored.Lease.Revision) },
                     Success = { new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(key) } } },
                 },
                 cancellationToken).ConfigureAwait(false);
-            deleted = true;
+            if (!delete.Succeeded)
+            {
+                return (null, key);
+            }
+
+            deleted.Add(key);
         }
 
-        if (deleted)
-        {
-            return (null, "(deleted incompatible leases)");
-        }
+        List<Lease> others = [.. listing.Leases.Select(s => s.Lease).Where(l => !deleted.Contains(KeyOf(l)))];
 
         Ip4Net? subnet = null;
         Ip6Net? ipv6Subnet = null;
         string how = "previous subnet from subnet.env";
         if (config.EnableIPv4)
         {
-            var taken = listing.Leases.Where(s => s.Lease.Subnet is not null).Select(s => s.Lease.Subnet!.Value).ToList();
+            var taken = others.Where(l => l.Subnet is not null).Select(l => l.Subnet!.Value).ToList();
             Ip4Net? previous = request.PreviousSubnet?.Canonical;
             if (previous is { } p && SubnetAllocator.IsCompatible(config, p) && !taken.Any(t => t.Overlaps(p)))
             {
@@ -194,7 +175,7 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
 
         if (config.EnableIPv6)
         {
-            var taken = listing.Leases.Where(s => s.Lease.IPv6Subnet is not null).Select(s => s.Lease.IPv6Subnet!.Value).ToList();
+            var taken = others.Where(l => l.IPv6Subnet is not null).Select(l => l.IPv6Subnet!.Value).ToList();
             Ip6Net? previous = request.PreviousIPv6Subnet?.Canonical;
             if (previous is { } p && SubnetAllocator.IsCompatible(config, p) && !taken.Any(t => t.Overlaps(p)))
             {
@@ -209,7 +190,7 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
         }
 
         string newKey = _keys.Lease(subnet, ipv6Subnet);
-        Lease? created = await CreateAsync(subnet, ipv6Subnet, request.Attrs, cancellationToken).ConfigureAwait(false);
+        Lease? created = await CreateAsync(subnet, ipv6Subnet, request.Attrs, listing.Revision, cancellationToken).ConfigureAwait(false);
         if (created is not null)
         {
             EtcdLog.Acquired(_logger, newKey, how, created.Expiration);
@@ -273,9 +254,12 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
 
     /// <summary>
     /// Creates the lease if no key holds its subnet: compare-and-create in one transaction. For an IPv4 subnet the
-    /// check covers the plain key and every dual-stack key with that IPv4 part. Null when another node was first.
+    /// check covers the plain key and every dual-stack key with that IPv4 part (one key prefix). The IPv6 half of a
+    /// dual-stack key sits in the middle of other keys, where no prefix reaches it: there the transaction instead
+    /// requires that no lease key changed since <paramref name="listedAt"/>, the revision the choice was made at.
+    /// Null when another node was first.
     /// </summary>
-    private async Task<Lease?> CreateAsync(Ip4Net? subnet, Ip6Net? ipv6Subnet, LeaseAttrs attrs, CancellationToken cancellationToken)
+    private async Task<Lease?> CreateAsync(Ip4Net? subnet, Ip6Net? ipv6Subnet, LeaseAttrs attrs, long? listedAt, CancellationToken cancellationToken)
     {
         string key = _keys.Lease(subnet, ipv6Subnet);
         var request = new TxnRequest();
@@ -288,6 +272,18 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
         else
         {
             request.Compare.Add(VersionIsZero(ByteString.CopyFromUtf8(key), null));
+        }
+
+        if (subnet is not null && ipv6Subnet is not null && listedAt is { } revision)
+        {
+            request.Compare.Add(new Compare
+            {
+                Key = _keys.SubnetsStart,
+                RangeEnd = _keys.SubnetsEnd,
+                Target = Compare.Types.CompareTarget.Mod,
+                Result = Compare.Types.CompareResult.Less,
+                ModRevision = revision + 1,
+            });
         }
 
         LeaseGrantResponse grant = await GrantAsync(cancellationToken).ConfigureAwait(false);
@@ -363,259 +359,10 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
 
     private async Task<Lease> RecreateAsync(Lease lease, string key, CancellationToken cancellationToken)
     {
-        Lease created = await CreateAsync(lease.Subnet, lease.IPv6Subnet, lease.Attrs, cancellationToken).ConfigureAwait(false)
+        Lease created = await CreateAsync(lease.Subnet, lease.IPv6Subnet, lease.Attrs, listedAt: null, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"lease {key} expired or was deleted, and another node has taken its subnet since");
         EtcdLog.Recreated(_logger, key);
         return created;
-    }
-
-    private async Task RunWatchAsync(ChannelWriter<LeaseWatchBatch> writer, CancellationToken cancellationToken)
-    {
-        var cursor = new WatchCursor();
-        TimeSpan delay = _options.ReconnectBackoffMin;
-        try
-        {
-            while (true)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                string endpoint = _connection.CurrentEndpoint;
-                try
-                {
-                    if (cursor.NextRevision == 0)
-                    {
-                        Listing listing = await ListAsync(cancellationToken).ConfigureAwait(false);
-                        await writer.WriteAsync(LeaseWatchBatch.FromSnapshot([.. listing.Leases.Select(s => s.Lease)]), cancellationToken).ConfigureAwait(false);
-                        cursor.NextRevision = listing.Revision + 1;
-                    }
-
-                    await StreamEventsAsync(cursor, writer, () => delay = _options.ReconnectBackoffMin, cancellationToken).ConfigureAwait(false);
-                    if (cursor.NextRevision == 0)
-                    {
-                        continue;
-                    }
-
-                    EtcdLog.WatchBroken(_logger, endpoint, "stream ended", cursor.NextRevision, delay);
-                }
-                catch (Exception ex) when (IsTransient(ex, cancellationToken))
-                {
-                    EtcdLog.WatchBroken(_logger, endpoint, ex.Message, cursor.NextRevision, delay);
-                }
-
-                await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
-                delay = Min(delay * 2, _options.ReconnectBackoffMax);
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            writer.TryComplete();
-        }
-        catch (Exception ex)
-        {
-            writer.TryComplete(ex);
-        }
-    }
-
-    /// <summary>
-    /// One watch stream from <see cref="WatchCursor.NextRevision"/>. Returns when the stream ends; sets the cursor to 0
-    /// when etcd has compacted the revisions the watch needed (a new snapshot is due).
-    /// </summary>
-    private async Task StreamEventsAsync(WatchCursor cursor, ChannelWriter<LeaseWatchBatch> writer, Action connected, CancellationToken cancellationToken)
-    {
-        (CallInvoker invoker, CallOptions options, int index) = await _connection.StreamAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            using AsyncDuplexStreamingCall<WatchRequest, WatchResponse> call = new Watch.WatchClient(invoker).Watch(options);
-            await call.RequestStream.WriteAsync(new WatchRequest
-            {
-                CreateRequest = new WatchCreateRequest
-                {
-                    Key = _keys.SubnetsStart,
-                    RangeEnd = _keys.SubnetsEnd,
-                    StartRevision = cursor.NextRevision,
-                    ProgressNotify = true,
-                },
-            }, cancellationToken).ConfigureAwait(false);
-
-            while (await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
-            {
-                WatchResponse response = call.ResponseStream.Current;
-                if (response.CompactRevision != 0)
-                {
-                    EtcdLog.WatchCompacted(_logger, response.CompactRevision, cursor.NextRevision);
-                    cursor.NextRevision = 0;
-                    return;
-                }
-
-                if (response.Canceled)
-                {
-                    throw new RpcException(new Status(StatusCode.Unavailable, $"etcd cancelled the watch: {response.CancelReason}"));
-                }
-
-                if (response.Created)
-                {
-                    connected();
-                    continue;
-                }
-
-                if (response.Events.Count == 0)
-                {
-                    // A progress notification: every change up to this revision has been delivered.
-                    cursor.NextRevision = Math.Max(cursor.NextRevision, response.Header.Revision + 1);
-                    continue;
-                }
-
-                var events = new List<LeaseEvent>(response.Events.Count);
-                DateTimeOffset now = _time.GetUtcNow();
-                foreach (Event e in response.Events)
-                {
-                    if (e.Type == Event.Types.EventType.Put)
-                    {
-                        if (TryParse(e.Kv, now, out StoredLease? stored))
-                        {
-                            events.Add(new LeaseEvent(LeaseEventType.Added, stored.Lease));
-                        }
-                    }
-                    else if (TryParseKey(e.Kv.Key.ToStringUtf8(), out Ip4Net? subnet, out Ip6Net? ipv6Subnet))
-                    {
-                        events.Add(new LeaseEvent(LeaseEventType.Removed, new Lease(subnet, ipv6Subnet, RemovedAttrs) { Revision = e.Kv.ModRevision }));
-                    }
-                }
-
-                if (events.Count > 0)
-                {
-                    await writer.WriteAsync(LeaseWatchBatch.FromEvents(events), cancellationToken).ConfigureAwait(false);
-                }
-
-                // Only after the batch is handed over: a break before this point resumes at the same revision.
-                cursor.NextRevision = response.Events[^1].Kv.ModRevision + 1;
-            }
-        }
-        catch (RpcException ex) when (EtcdConnection.IsUnreachable(ex, cancellationToken))
-        {
-            _connection.ReportUnreachable(index);
-            throw;
-        }
-        catch (RpcException ex) when (ex.StatusCode == StatusCode.Unauthenticated)
-        {
-            _connection.ReportUnauthenticated();
-            throw;
-        }
-    }
-
-    /// <summary>Every lease under the lease directory, read page by page at one revision.</summary>
-    private async Task<Listing> ListAsync(CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var leases = new List<StoredLease>();
-            long revision = 0;
-            ByteString from = _keys.SubnetsStart;
-            try
-            {
-                while (true)
-                {
-                    var request = new RangeRequest { Key = from, RangeEnd = _keys.SubnetsEnd, Limit = _options.ListPageSize, Revision = revision };
-                    RangeResponse response = await _connection.CallAsync(
-                        (invoker, options) => new KV.KVClient(invoker).RangeAsync(request, options).ResponseAsync,
-                        cancellationToken).ConfigureAwait(false);
-                    revision = revision == 0 ? response.Header.Revision : revision;
-                    DateTimeOffset now = _time.GetUtcNow();
-                    foreach (KeyValue kv in response.Kvs)
-                    {
-                        if (TryParse(kv, now, out StoredLease? stored))
-                        {
-                            leases.Add(stored);
-                        }
-                    }
-
-                    if (!response.More || response.Kvs.Count == 0)
-                    {
-                        return new Listing(leases, revision);
-                    }
-
-                    // The next page starts just after the last key read.
-                    from = ByteString.CopyFrom([.. response.Kvs[^1].Key.Span, 0]);
-                }
-            }
-            catch (RpcException ex) when (ex.StatusCode == StatusCode.OutOfRange)
-            {
-                // The revision the pages were pinned to was compacted meanwhile: read again at a newer one.
-            }
-        }
-    }
-
-    private bool TryParse(KeyValue kv, DateTimeOffset now, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out StoredLease? stored)
-    {
-        stored = null;
-        string key = kv.Key.ToStringUtf8();
-        if (!TryParseKey(key, out Ip4Net? subnet, out Ip6Net? ipv6Subnet))
-        {
-            return false;
-        }
-
-        LeaseAttrs attrs;
-        try
-        {
-            attrs = LeaseAttrsJson.Decode(kv.Value.Span);
-        }
-        catch (FormatException ex)
-        {
-            WarnOnce(key, ex.Message);
-            return false;
-        }
-
-        // Expiry is estimated from the configured TTL, not looked up per key: that would cost one round trip per
-        // lease (10,000 on a large cluster's snapshot). Only acquire and renew report a lease's exact expiry.
-        DateTimeOffset? expiration = kv.Lease == 0 ? null : now + _options.SubnetLeaseTtl;
-        stored = new StoredLease(new Lease(subnet, ipv6Subnet, attrs, expiration) { Revision = kv.ModRevision }, kv.Lease, kv.Value.Memory);
-        Forget(key);
-        return true;
-    }
-
-    private bool TryParseKey(string key, out Ip4Net? subnet, out Ip6Net? ipv6Subnet)
-    {
-        subnet = null;
-        ipv6Subnet = null;
-        string? part = _keys.SubnetPart(key);
-        if (part is null)
-        {
-            WarnOnce(key, $"not a lease key directly under {_keys.Subnets}");
-            return false;
-        }
-
-        if (!SubnetKey.TryParse(part, out subnet, out ipv6Subnet))
-        {
-            WarnOnce(key, "the key does not name a subnet (expected <a.b.c.d>-<len> or <a.b.c.d>-<len>&<ipv6>-<len>)");
-            return false;
-        }
-
-        return true;
-    }
-
-    /// <summary>A key someone else wrote badly is reported once, not on every snapshot and event.</summary>
-    private void WarnOnce(string key, string reason)
-    {
-        bool first;
-        lock (_warnedKeys)
-        {
-            first = _warnedKeys.Add(key);
-        }
-
-        if (first)
-        {
-            EtcdLog.SkippedKey(_logger, key, reason);
-        }
-    }
-
-    private void Forget(string key)
-    {
-        lock (_warnedKeys)
-        {
-            if (_warnedKeys.Count > 0)
-            {
-                _warnedKeys.Remove(key);
-            }
-        }
     }
 
     private static bool IsMine(LeaseAttrs stored, LeaseAttrs mine, NetConfig config) =>
@@ -668,25 +415,15 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
             {
                 return await operation().ConfigureAwait(false);
             }
-            catch (Exception ex) when (IsTransient(ex, cancellationToken) && _time.GetUtcNow() + delay < giveUp)
+            catch (Exception ex) when (EtcdConnection.IsTransient(ex, cancellationToken) && _time.GetUtcNow() + delay < giveUp)
             {
                 EtcdLog.Retrying(_logger, endpoint, ex.Message, delay);
             }
 
             await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
-            delay = Min(delay * 2, _options.ReconnectBackoffMax);
+            delay = _options.NextBackoff(delay);
         }
     }
-
-    private static bool IsTransient(Exception ex, CancellationToken cancellationToken) => ex switch
-    {
-        RpcException rpc => rpc.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Unknown or StatusCode.Internal or StatusCode.Unauthenticated
-            || (rpc.StatusCode == StatusCode.Cancelled && !cancellationToken.IsCancellationRequested),
-        IOException or HttpRequestException => true,
-        _ => false,
-    };
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     private static Compare ModRevisionIs(string key, long revision) => new()
     {
@@ -711,16 +448,5 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
         }
 
         return compare;
-    }
-
-    /// <summary>A lease as read from etcd: with the etcd lease holding it (0 for a reservation) and the raw value.</summary>
-    private sealed record StoredLease(Lease Lease, long EtcdLeaseId, ReadOnlyMemory<byte> Value);
-
-    private sealed record Listing(List<StoredLease> Leases, long Revision);
-
-    /// <summary>The revision the watch resumes from; 0 when a new snapshot is due.</summary>
-    private sealed class WatchCursor
-    {
-        public long NextRevision { get; set; }
     }
 }

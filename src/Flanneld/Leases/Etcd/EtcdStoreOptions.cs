@@ -47,6 +47,9 @@ public sealed class EtcdStoreOptions
     /// <summary>Keys read per request when listing leases (the snapshot is read at one revision, page by page).</summary>
     public int ListPageSize { get; init; } = 5000;
 
+    /// <summary>The delay after <paramref name="current"/>: doubled, at most <see cref="ReconnectBackoffMax"/>.</summary>
+    public TimeSpan NextBackoff(TimeSpan current) => current * 2 < ReconnectBackoffMax ? current * 2 : ReconnectBackoffMax;
+
     public static EtcdStoreOptions FromFlanneld(FlanneldOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -243,10 +243,24 @@ public sealed class EtcdLeaseStoreTests(EtcdFixture etcd) : IClassFixture<EtcdFi
     }
 
     [Fact]
+    public async Task AcquireLeaseAsync_ReservationOutsideSubnetRange_ThrowsConfigErrorAndKeepsIt()
+    {
+        string reservedKey = $"{_prefix}/subnets/198.18.0.0-24";
+        await etcd.PutAsync(reservedKey, LeaseAttrsJson.EncodeToString(Node(55)));
+        using EtcdLeaseStore store = Store(etcd, _prefix);
+
+        var error = await Assert.ThrowsAsync<ConfigException>(() => store.AcquireLeaseAsync(new LeaseRequest(Config("198.18.0.0/22", 24), Node(55)), CancellationToken.None));
+
+        Assert.Contains(reservedKey, error.Message, StringComparison.Ordinal);
+        Assert.NotNull(await etcd.GetAsync(reservedKey));
+    }
+
+    [Fact]
     public async Task AcquireLeaseAsync_TwoHundredConcurrentNodes_GetDistinctSubnets()
     {
         NetConfig config = Config("198.18.0.0/16", 24);
-        EtcdLeaseStore[] stores = [.. Enumerable.Range(0, 10).Select(_ => Store(etcd, _prefix))];
+        var logger = new RecordingLogger<EtcdLeaseStore>();
+        EtcdLeaseStore[] stores = [.. Enumerable.Range(0, 10).Select(_ => Store(etcd, _prefix, logger: logger))];
         try
         {
             Lease[] leases = await Task.WhenAll(Enumerable.Range(0, 200).Select(i =>
@@ -257,6 +271,9 @@ public sealed class EtcdLeaseStoreTests(EtcdFixture etcd) : IClassFixture<EtcdFi
             Assert.Equal(200, leases.Select(l => l.Subnet).Distinct().Count());
             Assert.All(leases, l => Assert.True(SubnetAllocator.IsCompatible(config, l)));
             Assert.Equal(200, (await etcd.GetPrefixAsync($"{_prefix}/subnets/")).Count);
+
+            // 200 random picks among 255 subnets collide for sure: the losers must have started over, and won.
+            Assert.Contains(logger.Entries, e => e.Message.Contains("starting over with a fresh list", StringComparison.Ordinal));
         }
         finally
         {
@@ -265,6 +282,22 @@ public sealed class EtcdLeaseStoreTests(EtcdFixture etcd) : IClassFixture<EtcdFi
                 store.Dispose();
             }
         }
+    }
+
+    [Fact]
+    public async Task AcquireLeaseAsync_ConcurrentDualStackNodes_GetDistinctIpv4AndIpv6Subnets()
+    {
+        // 15 IPv6 subnets for 15 nodes while IPv4 has plenty: IPv6 collisions under different IPv4 keys are likely.
+        NetConfig config = DualStack("198.18.0.0/16", 24, "2001:db8::/60", 64);
+        using EtcdLeaseStore store = Store(etcd, _prefix);
+
+        Lease[] leases = await Task.WhenAll(Enumerable.Range(1, 15).Select(i =>
+            store.AcquireLeaseAsync(new LeaseRequest(config, Node(i) with { PublicIPv6 = IPAddress.Parse($"2001:db8:ffff::{i}") }), CancellationToken.None)));
+
+        Assert.Equal(15, leases.Select(l => l.Subnet).Distinct().Count());
+        Assert.Equal(15, leases.Select(l => l.IPv6Subnet).Distinct().Count());
+        await Assert.ThrowsAsync<OutOfSubnetsException>(() =>
+            store.AcquireLeaseAsync(new LeaseRequest(config, Node(16) with { PublicIPv6 = IPAddress.Parse("2001:db8:ffff::16") }), CancellationToken.None));
     }
 
     [Fact]
@@ -282,6 +315,24 @@ public sealed class EtcdLeaseStoreTests(EtcdFixture etcd) : IClassFixture<EtcdFi
         var warnings = logger.Entries.Where(e => e.Level == LogLevel.Warning).Select(e => e.Message).ToList();
         Assert.Single(warnings, w => w.Contains($"{_prefix}/subnets/not-a-subnet", StringComparison.Ordinal));
         Assert.Single(warnings, w => w.Contains($"{_prefix}/subnets/198.18.5.0-24", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ConfigKey_DefaultPrefix_IsUpstreamKey()
+    {
+        using var store = new EtcdLeaseStore(new EtcdStoreOptions(), new RecordingLogger<EtcdLeaseStore>());
+        Assert.Equal("/coreos.com/network/config", store.ConfigKey);
+        Assert.Equal("/coreos.com/network/subnets/198.18.13.0-24", store.KeyOf(new Lease(Ip4Net.Parse("198.18.13.0/24"), null, Node(1))));
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:2379", "--etcd-endpoints")]
+    [InlineData("ftp://127.0.0.1:2379", "--etcd-endpoints")]
+    public void Constructor_BadEndpoint_ThrowsNamingFlagAndValue(string endpoint, string flag)
+    {
+        var error = Assert.Throws<ArgumentException>(() => new EtcdLeaseStore(new EtcdStoreOptions { Endpoints = [endpoint] }, new RecordingLogger<EtcdLeaseStore>()));
+        Assert.Contains(flag, error.Message, StringComparison.Ordinal);
+        Assert.Contains(endpoint, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -46,6 +46,24 @@ public sealed class EtcdLeaseWatchTests(EtcdFixture etcd) : IClassFixture<EtcdFi
     }
 
     [Fact]
+    public async Task WatchLeasesAsync_LeasesWrittenByUpstreamFlannel_ParsedAsWritten()
+    {
+        // Verbatim from /work/shared/upstream-captures (vxlan.txt, udp.txt, host-gw.txt).
+        await etcd.PutAsync(Key("198.18.13.0-24"), "{\"PublicIP\":\"192.0.2.2\",\"PublicIPv6\":null,\"BackendType\":\"vxlan\",\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"f6:19:38:8e:a6:1f\"}}");
+        await etcd.PutAsync(Key("198.18.17.0-24"), "{\"PublicIP\":\"192.0.2.1\",\"PublicIPv6\":null}");
+        await etcd.PutAsync(Key("198.18.12.0-24"), "{\"PublicIP\":\"192.0.2.1\",\"PublicIPv6\":null,\"BackendType\":\"host-gw\"}");
+        using EtcdLeaseStore store = Store(etcd, _prefix);
+        await using var watch = new WatchReader(store);
+
+        var leases = (await watch.NextAsync()).Snapshot!.ToDictionary(l => l.Key);
+
+        Assert.Equal(3, leases.Count);
+        Assert.Equal(new LeaseAttrs(System.Net.IPAddress.Parse("192.0.2.2"), null, "vxlan", "{\"VNI\":1,\"VtepMAC\":\"f6:19:38:8e:a6:1f\"}"), leases["198.18.13.0-24"].Attrs);
+        Assert.Equal(new LeaseAttrs(System.Net.IPAddress.Parse("192.0.2.1")), leases["198.18.17.0-24"].Attrs);
+        Assert.Equal("host-gw", leases["198.18.12.0-24"].Attrs.BackendType);
+    }
+
+    [Fact]
     public async Task WatchLeasesAsync_ThousandLeasesInOneTransaction_AllArrive()
     {
         using EtcdLeaseStore store = Store(etcd, _prefix);

@@ -2,6 +2,7 @@ using Flannel.Core.Leases;
 using Flannel.Core.Net;
 using Flanneld.Leases.Etcd;
 using Flanneld.Tests.Fixtures;
+using Microsoft.Extensions.Logging;
 using static Flanneld.Tests.Leases.Etcd.EtcdTestKit;
 
 namespace Flanneld.Tests.Leases.Etcd;
@@ -20,7 +21,8 @@ public sealed class EtcdRestartTests(EtcdFixture etcd) : IClassFixture<EtcdFixtu
     public async Task WatchLeasesAsync_EtcdRestarted_ResumesFromLastRevisionWithoutSnapshot()
     {
         await etcd.PutAsync(Key("198.18.1.0-24"), LeaseAttrsJson.EncodeToString(Node(1)));
-        using EtcdLeaseStore store = Store(etcd, _prefix);
+        var logger = new RecordingLogger<EtcdLeaseStore>();
+        using EtcdLeaseStore store = Store(etcd, _prefix, logger: logger);
         await using var watch = new WatchReader(store);
         Assert.Single((await watch.NextAsync()).Snapshot!);
         await etcd.PutAsync(Key("198.18.2.0-24"), LeaseAttrsJson.EncodeToString(Node(2)));
@@ -35,6 +37,7 @@ public sealed class EtcdRestartTests(EtcdFixture etcd) : IClassFixture<EtcdFixtu
         // EventsAsync fails on a snapshot: the watch must resume, not start over.
         List<LeaseEvent> events = await watch.EventsAsync(2, TimeSpan.FromSeconds(20));
         Assert.Equal(["Removed 198.18.1.0/24", "Added 198.18.3.0/24"], events.Select(e => $"{e.Type} {e.Lease.Subnet}"));
+        Assert.Contains(logger.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("Lease watch on", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -43,7 +46,8 @@ public sealed class EtcdRestartTests(EtcdFixture etcd) : IClassFixture<EtcdFixtu
         await etcd.PutAsync(Key("198.18.1.0-24"), LeaseAttrsJson.EncodeToString(Node(1)));
 
         // A fixed 3 s reconnect delay leaves time to restart etcd, change leases and compact before the watch returns.
-        using EtcdLeaseStore store = Store(etcd, _prefix, backoff: TimeSpan.FromSeconds(3));
+        var logger = new RecordingLogger<EtcdLeaseStore>();
+        using EtcdLeaseStore store = Store(etcd, _prefix, logger: logger, backoff: TimeSpan.FromSeconds(3));
         await using var watch = new WatchReader(store);
         Assert.Single((await watch.NextAsync()).Snapshot!);
 
@@ -56,6 +60,7 @@ public sealed class EtcdRestartTests(EtcdFixture etcd) : IClassFixture<EtcdFixtu
 
         LeaseWatchBatch batch = await watch.NextAsync(TimeSpan.FromSeconds(20));
         Assert.True(batch.IsSnapshot, "after compaction the watch must list again");
+        Assert.Contains(logger.Entries, e => e.Message.Contains("compacted its history", StringComparison.Ordinal));
         Assert.Equal(
             [Ip4Net.Parse("198.18.4.0/24"), Ip4Net.Parse("198.18.5.0/24")],
             batch.Snapshot!.Select(l => l.Subnet!.Value).OrderBy(s => s.Address));
