@@ -8,6 +8,17 @@ namespace Flanneld.Options;
 /// </summary>
 public sealed record FlanneldOptions
 {
+    /// <summary>Keeps the etcd password out of ToString (and so out of any log line that prints the options).</summary>
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("EtcdEndpoints = ").AppendJoin(',', EtcdEndpoints)
+            .Append(", EtcdPrefix = ").Append(EtcdPrefix)
+            .Append(", EtcdPassword = ").Append(EtcdPassword is null ? "(none)" : "(redacted)")
+            .Append(", KubeSubnetMgr = ").Append(KubeSubnetMgr)
+            .Append(", SubnetFile = ").Append(SubnetFile);
+        return true;
+    }
+
     /// <summary>--etcd-endpoints (comma list).</summary>
     public IReadOnlyList<string> EtcdEndpoints { get; init; } = ["http://127.0.0.1:4001", "http://127.0.0.1:2379"];
 

@@ -22,3 +22,14 @@ public class LeaseRenewerTests
         Assert.Equal(TimeSpan.Zero, LeaseRenewer.RenewDelay(TimeSpan.FromSeconds(-3), TimeSpan.FromMinutes(60)));
     }
 }
+
+public class FlanneldOptionsTests
+{
+    [Fact]
+    public void ToString_NeverShowsThePassword()
+    {
+        var options = new Flanneld.Options.FlanneldOptions { EtcdPassword = "s3cret-pw", EtcdUsername = "root" };
+        Assert.DoesNotContain("s3cret-pw", options.ToString(), StringComparison.Ordinal);
+        Assert.Contains("redacted", options.ToString(), StringComparison.Ordinal);
+    }
+}
