@@ -75,7 +75,7 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
         ArgumentNullException.ThrowIfNull(publicIP);
         return RetryWhileUnreachableAsync(async () =>
         {
-            Listing listing = await ListAsync(cancellationToken).ConfigureAwait(false);
+            LeaseListing listing = await _reader.ListAsync(cancellationToken).ConfigureAwait(false);
             return listing.Leases.Select(l => l.Lease.Attrs).FirstOrDefault(a => a.PublicIP.Equals(publicIP));
         }, cancellationToken);
     }
