@@ -1,0 +1,60 @@
+namespace Flanneld.TrafficRules.Iptables;
+
+/// <summary>One table of <c>iptables-save</c> output: the chains it declares and its rules in order.</summary>
+public sealed class IptablesTableState
+{
+    private readonly HashSet<string> _chains = new(StringComparer.Ordinal);
+    private readonly List<string> _rules = [];
+
+    public IReadOnlySet<string> Chains => _chains;
+
+    public IReadOnlyList<string> Rules => _rules;
+
+    /// <summary>
+    /// Splits <c>iptables-save</c> output into its tables. A table the output does not mention (not yet created in
+    /// the nft backend) is simply absent.
+    /// </summary>
+    public static IReadOnlyDictionary<string, IptablesTableState> Parse(string save)
+    {
+        var tables = new Dictionary<string, IptablesTableState>(StringComparer.Ordinal);
+        IptablesTableState? current = null;
+        foreach (string raw in save.Split('\n'))
+        {
+            string line = raw.TrimEnd('\r');
+            if (line.Length == 0 || line[0] == '#')
+            {
+                continue;
+            }
+
+            if (line[0] == '*')
+            {
+                current = new IptablesTableState();
+                tables[line[1..]] = current;
+            }
+            else if (current is null || line == "COMMIT")
+            {
+                continue;
+            }
+            else if (line[0] == ':')
+            {
+                int space = line.IndexOf(' ', StringComparison.Ordinal);
+                current._chains.Add(space < 0 ? line[1..] : line[1..space]);
+            }
+            else if (line.StartsWith("-A ", StringComparison.Ordinal))
+            {
+                current._rules.Add(line);
+            }
+        }
+
+        return tables;
+    }
+
+    /// <summary>The rules of <paramref name="chain"/>, in order.</summary>
+    public IEnumerable<string> RulesOf(string chain) => _rules.Where(r => r.StartsWith($"-A {chain} ", StringComparison.Ordinal));
+
+    /// <summary>True when the set is installed exactly: its chain holds exactly its rules, and its hook exactly one jump.</summary>
+    public bool Matches(IptablesChainRules desired) =>
+        _chains.Contains(desired.Chain)
+        && RulesOf(desired.Chain).SequenceEqual(desired.Rules, StringComparer.Ordinal)
+        && _rules.Where(desired.IsOursInHook).SequenceEqual([desired.Jump], StringComparer.Ordinal);
+}
