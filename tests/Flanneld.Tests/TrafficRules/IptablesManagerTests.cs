@@ -203,5 +203,27 @@ public sealed class IptablesManagerTests : IDisposable
         Assert.DoesNotContain("flannel", _ns.Exec("nft", "list", "tables"), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task SetupAndEnsure_LegacyBackend_MatchesUpstreamGoldenAndResyncs()
+    {
+        using var manager = new IptablesManager(new LegacyRunner(_ns.Runner), randomFullyDisabled: false, NullLogger.Instance);
+
+        await manager.SetupAndEnsureMasqRulesAsync(Network, Lease, null, null, CancellationToken.None);
+        await manager.SetupAndEnsureForwardRulesAsync(Network, CancellationToken.None);
+        _ns.Exec("iptables-legacy", "-t", "nat", "-D", "FLANNEL-POSTRTG", "2");
+
+        Assert.True(await manager.ResyncOnceAsync(CancellationToken.None));
+        Assert.False(await manager.ResyncOnceAsync(CancellationToken.None));
+        Assert.Equal(ExpectedPostrouting("198.18.0.0/16", "198.18.30.0/24", "224.0.0.0/4"), NatFlannel(_ns, "iptables-legacy"));
+        Assert.Equal(ExpectedForward("198.18.0.0/16"), FilterForward(_ns, "iptables-legacy"));
+    }
+
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+}
+
+/// <summary>Runs the xtables-legacy flavour of each iptables binary (iptables-save becomes iptables-legacy-save).</summary>
+internal sealed class LegacyRunner(ICommandRunner inner) : ICommandRunner
+{
+    public Task<CommandResult> RunAsync(string program, IReadOnlyList<string> arguments, string? standardInput, CancellationToken cancellationToken) =>
+        inner.RunAsync(program.Replace("tables", "tables-legacy", StringComparison.Ordinal), arguments, standardInput, cancellationToken);
 }
