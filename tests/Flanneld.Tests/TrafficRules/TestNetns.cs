@@ -5,16 +5,18 @@ using Flanneld.TrafficRules;
 namespace Flanneld.Tests.TrafficRules;
 
 /// <summary>
-/// A network namespace for one test, named <c>fnt-&lt;6 hex&gt;-&lt;name&gt;</c> and always deleted. The fixture
+/// A network namespace for one test, named <c>fnt-&lt;6 hex&gt;-&lt;n&gt;-&lt;name&gt;</c> and always deleted. The fixture
 /// uses <c>ip netns</c> (our netlink layer does not create namespaces yet); product code never runs <c>ip</c>.
 /// </summary>
 public sealed class TestNetns : IDisposable
 {
     public static readonly string RunPrefix = "fnt-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
 
+    private static int s_count;
+
     public TestNetns(string name)
     {
-        Name = $"{RunPrefix}-{name}";
+        Name = $"{RunPrefix}-{Interlocked.Increment(ref s_count)}-{name}";
         Run("ip", "netns", "add", Name);
         Runner = new NetnsCommandRunner(Name);
     }
