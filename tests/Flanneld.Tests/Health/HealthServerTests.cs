@@ -107,6 +107,18 @@ public sealed class HealthServerTests : IDisposable
     }
 
     [Fact]
+    public async Task Start_AnyAddress_ReachableOnLoopbackWithMetrics()
+    {
+        int port = FreePort(IPAddress.Any);
+        using var metrics = new FlannelMetrics();
+        await using HealthServer server = HealthServer.Start(IPAddress.Any, port, () => true, metrics, NullLogger.Instance);
+        metrics.SetPeersKnown(3);
+
+        Assert.Equal("flanneld is ready", await _http.GetStringAsync($"http://127.0.0.1:{port}/readyz"));
+        Assert.Contains("flannel_peers{} 3", await _http.GetStringAsync($"http://127.0.0.1:{port}/metrics"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Start_PortTaken_ErrorNamesTheAddress()
     {
         using var taken = new TcpListener(IPAddress.Loopback, 0);
