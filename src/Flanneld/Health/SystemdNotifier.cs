@@ -15,6 +15,9 @@ public static class SystemdNotifier
     /// <summary>Sends <c>READY=1</c>. True when a notification was sent.</summary>
     public static bool NotifyReady(ILogger logger) => Notify("READY=1", Environment.GetEnvironmentVariable(SocketVariable), logger);
 
+    /// <summary>Sends <c>STOPPING=1</c> when shutting down. True when a notification was sent.</summary>
+    public static bool NotifyStopping(ILogger logger) => Notify("STOPPING=1", Environment.GetEnvironmentVariable(SocketVariable), logger);
+
     /// <summary>Sends <paramref name="state"/> (e.g. <c>READY=1</c>, <c>STOPPING=1</c>) to <paramref name="socketPath"/>.</summary>
     public static bool Notify(string state, string? socketPath, ILogger logger)
     {

@@ -45,6 +45,24 @@ public class SystemdNotifierTests
     }
 
     [Fact]
+    public void NotifyReady_NotifySocketVariable_SendsReadyThere()
+    {
+        string name = $"fnt-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}-notify-env";
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        socket.Bind(new UnixDomainSocketEndPoint("\0" + name));
+        Environment.SetEnvironmentVariable(SystemdNotifier.SocketVariable, "@" + name);
+        try
+        {
+            Assert.True(SystemdNotifier.NotifyReady(NullLogger.Instance));
+            Assert.Equal("READY=1", Receive(socket));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(SystemdNotifier.SocketVariable, null);
+        }
+    }
+
+    [Fact]
     public void Notify_NoSocket_DoesNothing()
     {
         Assert.False(SystemdNotifier.Notify("READY=1", null, NullLogger.Instance));
