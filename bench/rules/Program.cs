@@ -8,8 +8,29 @@ using Flanneld.TrafficRules;
 using Microsoft.Extensions.Logging.Abstractions;
 
 int passes = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200;
-int repairs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20;
 var runner = new ProcessCommandRunner();
+int repairs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20;
+
+// Optionally fill nat and filter with kube-proxy-like rules first, as on a node with many Services.
+int kubeRules = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 0;
+if (kubeRules > 0)
+{
+    var fill = new System.Text.StringBuilder("*nat\n:KUBE-SERVICES - [0:0]\n-A PREROUTING -j KUBE-SERVICES\n");
+    for (int i = 0; i < kubeRules; i++)
+    {
+        fill.Append(CultureInfo.InvariantCulture, $"-A KUBE-SERVICES -d 198.19.{i / 250}.{i % 250}/32 -p tcp -m comment --comment \"ns/svc{i}:http cluster IP\" -m tcp --dport 80 -j RETURN\n");
+    }
+
+    fill.Append("COMMIT\n*filter\n:KUBE-FORWARD - [0:0]\n-A FORWARD -j KUBE-FORWARD\n");
+    for (int i = 0; i < kubeRules / 2; i++)
+    {
+        fill.Append(CultureInfo.InvariantCulture, $"-A KUBE-FORWARD -d 198.19.{i / 250}.{i % 250}/32 -p tcp -m comment --comment \"ns/svc{i}:http\" -m tcp --dport 80 -j ACCEPT\n");
+    }
+
+    fill.Append("COMMIT\n");
+    CommandResult filled = await runner.RunAsync("iptables-restore", ["--noflush"], fill.ToString(), CancellationToken.None);
+    Console.WriteLine($"filled nat/filter with {kubeRules}/{kubeRules / 2} kube-proxy-like rules: exit {filled.ExitCode}");
+}
 
 foreach (bool nftables in new[] { false, true })
 {

@@ -89,13 +89,15 @@ public class IptablesChainRulesTests
     }
 
     [Theory]
-    [InlineData("iptables v1.8.9 (nf_tables)", 1, 8, 9, true)]
-    [InlineData("iptables v1.6.1", 1, 6, 1, false)]
-    [InlineData("ip6tables-legacy v1.6.2", 1, 6, 2, true)]
-    public void IptablesVersion_TryParse_ReadsVersionAndRandomFully(string output, int major, int minor, int patch, bool randomFully)
+    [InlineData("iptables v1.8.9 (nf_tables)", 1, 8, 9, true, true)]
+    [InlineData("iptables v1.6.1", 1, 6, 1, false, false)]
+    [InlineData("ip6tables-legacy v1.6.2", 1, 6, 2, true, false)]
+    [InlineData("iptables v1.8.9 (legacy)", 1, 8, 9, true, false)]
+    public void IptablesVersion_TryParse_ReadsVersionRandomFullyAndBackend(string output, int major, int minor, int patch, bool randomFully, bool nfTables)
     {
         Assert.True(IptablesVersion.TryParse(output, out IptablesVersion version));
-        Assert.Equal(new IptablesVersion(major, minor, patch), version);
+        Assert.Equal((major, minor, patch), (version.Major, version.Minor, version.Patch));
         Assert.Equal(randomFully, version.SupportsRandomFully);
+        Assert.Equal(nfTables, version.NfTables);
     }
 }

@@ -96,7 +96,7 @@ public sealed class IptablesManagerTests : IDisposable
     }
 
     [Fact]
-    public async Task ResyncOnce_NothingChanged_OnlyReads()
+    public async Task ResyncOnce_NothingChanged_ListsFourChainsWritesNothing()
     {
         await _manager.SetupAndEnsureMasqRulesAsync(Network, Lease, null, null, CancellationToken.None);
         await _manager.SetupAndEnsureForwardRulesAsync(Network, CancellationToken.None);
@@ -105,7 +105,7 @@ public sealed class IptablesManagerTests : IDisposable
         bool repaired = await _manager.ResyncOnceAsync(CancellationToken.None);
 
         Assert.False(repaired);
-        Assert.Equal(["iptables-save"], _ns.Runner.Programs.Skip(before));
+        Assert.Equal(["iptables", "iptables", "iptables", "iptables"], _ns.Runner.Programs.Skip(before));
     }
 
     [Fact]
@@ -213,7 +213,9 @@ public sealed class IptablesManagerTests : IDisposable
         _ns.Exec("iptables-legacy", "-t", "nat", "-D", "FLANNEL-POSTRTG", "2");
 
         Assert.True(await manager.ResyncOnceAsync(CancellationToken.None));
+        int before = _ns.Runner.Calls;
         Assert.False(await manager.ResyncOnceAsync(CancellationToken.None));
+        Assert.Equal(["iptables-legacy-save"], _ns.Runner.Programs.Skip(before));
         Assert.Equal(ExpectedPostrouting("198.18.0.0/16", "198.18.30.0/24", "224.0.0.0/4"), NatFlannel(_ns, "iptables-legacy"));
         Assert.Equal(ExpectedForward("198.18.0.0/16"), FilterForward(_ns, "iptables-legacy"));
     }

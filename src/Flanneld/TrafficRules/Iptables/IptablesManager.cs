@@ -7,8 +7,9 @@ namespace Flanneld.TrafficRules.Iptables;
 
 /// <summary>
 /// iptables mode: FLANNEL-POSTRTG (nat) and FLANNEL-FWD (filter) through iptables-save / iptables-restore
-/// (ip6tables-* for IPv6). A pass reads each family's tables with one <c>iptables-save</c> and writes only when the
-/// rules differ, with one <c>iptables-restore --noflush --wait</c> that honours the xtables lock.
+/// (ip6tables-* for IPv6). A pass reads the installed rules (nft backend: each of our chains and its hook chain with
+/// <c>iptables -w -t T -S CHAIN</c>; legacy backend: one <c>iptables-save</c>) and writes only when they differ, with one <c>iptables-restore --noflush --wait</c> per family that honours the
+/// xtables lock.
 /// </summary>
 public sealed class IptablesManager : TrafficManagerBase
 {
@@ -96,21 +97,18 @@ public sealed class IptablesManager : TrafficManagerBase
                 continue;
             }
 
-            // One table: read just that one; both: one full dump is cheaper than two processes.
-            string[] arguments = sets.Count == 1 ? ["-t", sets[0].Table] : [];
-            string save = SaveProgram(rules.Family);
-            CommandResult result = await Runner.RunAsync(save, arguments, null, cancellationToken).ConfigureAwait(false);
-            if (!result.Succeeded)
-            {
-                throw TrafficRulesException.Failed(save, arguments, result);
-            }
-
-            IReadOnlyDictionary<string, IptablesTableState> tables = IptablesTableState.Parse(result.StandardOutput);
+            // The nft backend lists single chains cheaply even beside kube-proxy's large tables, where its
+            // iptables-save costs hundreds of milliseconds; the legacy backend always copies whole tables, so there
+            // one iptables-save per family is the cheaper read.
+            bool nfTables = (await VersionAsync(rules.Family, cancellationToken).ConfigureAwait(false)).NfTables;
+            IReadOnlyDictionary<string, IptablesTableState>? saved = nfTables ? null : await SaveAsync(rules.Family, sets, cancellationToken).ConfigureAwait(false);
             var payload = new StringBuilder();
             foreach (IptablesChainRules set in sets)
             {
-                IptablesTableState? current = tables.GetValueOrDefault(set.Table);
-                if (current is null || !current.Matches(set))
+                IptablesTableState current = saved is null
+                    ? await ListAsync(rules.Family, set, cancellationToken).ConfigureAwait(false)
+                    : saved.GetValueOrDefault(set.Table) ?? new IptablesTableState();
+                if (!current.Matches(set))
                 {
                     payload.Append(IptablesRestorePayload.Install(set, current));
                 }
@@ -124,6 +122,38 @@ public sealed class IptablesManager : TrafficManagerBase
         }
 
         return repaired;
+    }
+
+    /// <summary>One <c>iptables-save</c> of the tables <paramref name="sets"/> live in.</summary>
+    private async Task<IReadOnlyDictionary<string, IptablesTableState>> SaveAsync(IpFamily family, IReadOnlyList<IptablesChainRules> sets, CancellationToken cancellationToken)
+    {
+        string[] arguments = sets.Count == 1 ? ["-t", sets[0].Table] : [];
+        string save = SaveProgram(family);
+        CommandResult result = await Runner.RunAsync(save, arguments, null, cancellationToken).ConfigureAwait(false);
+        return result.Succeeded ? IptablesTableState.Parse(result.StandardOutput) : throw TrafficRulesException.Failed(save, arguments, result);
+    }
+
+    /// <summary>Lists our chain and its hook chain: two cheap <c>iptables -S</c> runs.</summary>
+    private async Task<IptablesTableState> ListAsync(IpFamily family, IptablesChainRules set, CancellationToken cancellationToken)
+    {
+        string iptables = family == IpFamily.V4 ? "iptables" : "ip6tables";
+        string[] ownArguments = ["-w", "-t", set.Table, "-S", set.Chain];
+        CommandResult own = await Runner.RunAsync(iptables, ownArguments, null, cancellationToken).ConfigureAwait(false);
+
+        // Exit 1 is iptables' "no such chain" (the nft backend words it oddly): the chain is simply missing.
+        if (!own.Succeeded && own.ExitCode != 1)
+        {
+            throw TrafficRulesException.Failed(iptables, ownArguments, own);
+        }
+
+        string[] hookArguments = ["-w", "-t", set.Table, "-S", set.HookChain];
+        CommandResult hook = await Runner.RunAsync(iptables, hookArguments, null, cancellationToken).ConfigureAwait(false);
+        if (!hook.Succeeded)
+        {
+            throw TrafficRulesException.Failed(iptables, hookArguments, hook);
+        }
+
+        return IptablesTableState.ParseListings(own.Succeeded ? own.StandardOutput : string.Empty, hook.StandardOutput);
     }
 
     private async Task RestoreAsync(IpFamily family, string payload, CancellationToken cancellationToken)

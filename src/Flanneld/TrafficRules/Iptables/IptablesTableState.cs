@@ -49,6 +49,34 @@ public sealed class IptablesTableState
         return tables;
     }
 
+    /// <summary>
+    /// Reads <c>iptables -S CHAIN</c> outputs of one table (<c>-P</c>/<c>-N</c> declare chains, <c>-A</c> are rules).
+    /// Listing single chains stays cheap when other software keeps large tables: the nft backend then fetches just
+    /// those chains, where a full <c>iptables-save</c> of a kube-proxy table costs hundreds of milliseconds.
+    /// </summary>
+    public static IptablesTableState ParseListings(params string[] listings)
+    {
+        var state = new IptablesTableState();
+        foreach (string listing in listings)
+        {
+            foreach (string raw in listing.Split('\n'))
+            {
+                string line = raw.TrimEnd('\r');
+                if (line.StartsWith("-A ", StringComparison.Ordinal))
+                {
+                    state._rules.Add(line);
+                }
+                else if (line.StartsWith("-N ", StringComparison.Ordinal) || line.StartsWith("-P ", StringComparison.Ordinal))
+                {
+                    string[] words = line.Split(' ');
+                    state._chains.Add(words[1]);
+                }
+            }
+        }
+
+        return state;
+    }
+
     /// <summary>The rules of <paramref name="chain"/>, in order.</summary>
     public IEnumerable<string> RulesOf(string chain) => _rules.Where(r => r.StartsWith($"-A {chain} ", StringComparison.Ordinal));
 

@@ -5,6 +5,9 @@ namespace Flanneld.TrafficRules.Iptables;
 /// <summary>The version an iptables binary reports (<c>iptables v1.8.9 (nf_tables)</c>) and what it supports.</summary>
 public readonly record struct IptablesVersion(int Major, int Minor, int Patch)
 {
+    /// <summary>True for the nf_tables backend (iptables-nft), false for legacy x_tables.</summary>
+    public bool NfTables { get; init; }
+
     /// <summary><c>--random-fully</c> and <c>iptables-restore --wait</c> both arrived in 1.6.2.</summary>
     public bool SupportsRandomFully => this >= new IptablesVersion(1, 6, 2);
 
@@ -30,7 +33,7 @@ public readonly record struct IptablesVersion(int Major, int Minor, int Patch)
                 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int minor)
                 && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out int patch))
             {
-                version = new IptablesVersion(major, minor, patch);
+                version = new IptablesVersion(major, minor, patch) { NfTables = versionOutput.Contains("(nf_tables)", StringComparison.Ordinal) };
                 return true;
             }
         }
