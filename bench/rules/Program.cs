@@ -8,7 +8,8 @@ using Flanneld.TrafficRules;
 using Microsoft.Extensions.Logging.Abstractions;
 
 int passes = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200;
-var runner = new ProcessCommandRunner();
+bool legacy = args.Length > 3 && args[3] == "legacy";
+ICommandRunner runner = legacy ? new LegacyRunner(new ProcessCommandRunner()) : new ProcessCommandRunner();
 int repairs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20;
 
 // Optionally fill nat and filter with kube-proxy-like rules first, as on a node with many Services.
@@ -32,7 +33,7 @@ if (kubeRules > 0)
     Console.WriteLine($"filled nat/filter with {kubeRules}/{kubeRules / 2} kube-proxy-like rules: exit {filled.ExitCode}");
 }
 
-foreach (bool nftables in new[] { false, true })
+foreach (bool nftables in legacy ? new[] { false } : [false, true])
 {
     using ITrafficManager manager = TrafficManagerFactory.Create(nftables, randomFullyDisabled: false, NullLogger.Instance, runner: runner);
     await manager.CleanUpOtherModeAsync(CancellationToken.None);
@@ -59,11 +60,11 @@ foreach (bool nftables in new[] { false, true })
     Cpu idle = Cpu.Now() - before;
     double wall = Stopwatch.GetElapsedTime(start).TotalMilliseconds / passes;
     Console.WriteLine(FormattableString.Invariant(
-        $"{manager.Mode,-9} no-op pass (v4+v6, masq+forward): wall {wall:F2} ms, CPU {idle.TotalMs / passes:F2} ms/pass (flanneld {idle.SelfMs / passes:F2} + binaries {idle.ChildrenMs / passes:F2})"));
+        $"{manager.Mode + (legacy ? "-legacy" : string.Empty),-9} no-op pass (v4+v6, masq+forward): wall {wall:F2} ms, CPU {idle.TotalMs / passes:F2} ms/pass (flanneld {idle.SelfMs / passes:F2} + binaries {idle.ChildrenMs / passes:F2})"));
 
     string[] delete = nftables
         ? ["nft", "delete", "chain", "ip", "flannel-ipv4", "forward"]
-        : ["iptables", "-t", "nat", "-D", "FLANNEL-POSTRTG", "1"];
+        : [Legacy("iptables"), "-t", "nat", "-D", "FLANNEL-POSTRTG", "1"];
     var repairWall = new List<double>();
     Cpu repairCpu = default;
     for (int i = 0; i < repairs; i++)
@@ -107,9 +108,11 @@ foreach (bool nftables in new[] { false, true })
         $"{manager.Mode,-9} deletion to repaired with --iptables-resync=1: {string.Join(", ", latencies.Select(static l => l.ToString("F0", CultureInfo.InvariantCulture)))} ms (max {latencies.Max():F0} ms)"));
 }
 
-static bool IsInstalled(bool nftables) => nftables
+bool IsInstalled(bool nftables) => nftables
     ? Run("nft", "list", "table", "ip", "flannel-ipv4").Contains("chain forward", StringComparison.Ordinal)
-    : Run("iptables", "-t", "nat", "-S", "FLANNEL-POSTRTG").Contains("0x4000/0x4000", StringComparison.Ordinal);
+    : Run(Legacy("iptables"), "-t", "nat", "-S", "FLANNEL-POSTRTG").Contains("0x4000/0x4000", StringComparison.Ordinal);
+
+string Legacy(string program) => legacy ? program.Replace("tables", "tables-legacy", StringComparison.Ordinal) : program;
 
 static string Run(params string[] command)
 {
@@ -150,4 +153,11 @@ internal readonly record struct Cpu(double SelfMs, double ChildrenMs)
     [DllImport("libc", EntryPoint = "getrusage")]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static extern int GetRusage(int who, ref long usage);
+}
+
+/// <summary>Runs the xtables-legacy flavour of each iptables binary.</summary>
+internal sealed class LegacyRunner(ICommandRunner inner) : ICommandRunner
+{
+    public Task<CommandResult> RunAsync(string program, IReadOnlyList<string> arguments, string? standardInput, CancellationToken cancellationToken) =>
+        inner.RunAsync(program.Replace("tables", "tables-legacy", StringComparison.Ordinal), arguments, standardInput, cancellationToken);
 }

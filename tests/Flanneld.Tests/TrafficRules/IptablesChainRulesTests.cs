@@ -66,6 +66,20 @@ public class IptablesChainRulesTests
     }
 
     [Fact]
+    public void Parse_ChainFilter_KeepsOnlyThoseChainsRulesButAllDeclarations()
+    {
+        IptablesChainRules rules = IptablesChainRules.Forward("198.18.0.0/16");
+        string save = string.Join('\n', ["*filter", ":FORWARD ACCEPT [0:0]", ":KUBE-FORWARD - [0:0]", ":FLANNEL-FWD - [0:0]",
+            "-A KUBE-FORWARD -j ACCEPT", "-A FORWARD -j KUBE-FORWARD", rules.Jump, .. rules.Rules, "COMMIT"]);
+
+        IptablesTableState state = IptablesTableState.Parse(save, new HashSet<string> { "FORWARD", "FLANNEL-FWD" })["filter"];
+
+        Assert.Equal(["-A FORWARD -j KUBE-FORWARD", rules.Jump, .. rules.Rules], state.Rules);
+        Assert.Contains("KUBE-FORWARD", state.Chains);
+        Assert.True(state.Matches(rules));
+    }
+
+    [Fact]
     public void Matches_DuplicateJump_False()
     {
         IptablesChainRules rules = IptablesChainRules.Forward("198.18.0.0/16");

@@ -130,7 +130,8 @@ public sealed class IptablesManager : TrafficManagerBase
         string[] arguments = sets.Count == 1 ? ["-t", sets[0].Table] : [];
         string save = SaveProgram(family);
         CommandResult result = await Runner.RunAsync(save, arguments, null, cancellationToken).ConfigureAwait(false);
-        return result.Succeeded ? IptablesTableState.Parse(result.StandardOutput) : throw TrafficRulesException.Failed(save, arguments, result);
+        HashSet<string> chains = sets.SelectMany(static set => new[] { set.Chain, set.HookChain }).ToHashSet(StringComparer.Ordinal);
+        return result.Succeeded ? IptablesTableState.Parse(result.StandardOutput, chains) : throw TrafficRulesException.Failed(save, arguments, result);
     }
 
     /// <summary>Lists our chain and its hook chain: two cheap <c>iptables -S</c> runs.</summary>

@@ -12,16 +12,17 @@ public sealed class IptablesTableState
 
     /// <summary>
     /// Splits <c>iptables-save</c> output into its tables. A table the output does not mention (not yet created in
-    /// the nft backend) is simply absent.
+    /// the nft backend) is simply absent. With <paramref name="chains"/>, only the rules of those chains are kept:
+    /// beside kube-proxy's tables that skips tens of thousands of lines without allocating them.
     /// </summary>
-    public static IReadOnlyDictionary<string, IptablesTableState> Parse(string save)
+    public static IReadOnlyDictionary<string, IptablesTableState> Parse(string save, IReadOnlySet<string>? chains = null)
     {
         var tables = new Dictionary<string, IptablesTableState>(StringComparer.Ordinal);
         IptablesTableState? current = null;
-        foreach (string raw in save.Split('\n'))
+        foreach (ReadOnlySpan<char> raw in save.AsSpan().EnumerateLines())
         {
-            string line = raw.TrimEnd('\r');
-            if (line.Length == 0 || line[0] == '#')
+            ReadOnlySpan<char> line = raw.TrimEnd('\r');
+            if (line.IsEmpty || line[0] == '#')
             {
                 continue;
             }
@@ -29,20 +30,20 @@ public sealed class IptablesTableState
             if (line[0] == '*')
             {
                 current = new IptablesTableState();
-                tables[line[1..]] = current;
+                tables[line[1..].ToString()] = current;
             }
-            else if (current is null || line == "COMMIT")
+            else if (current is null || line.SequenceEqual("COMMIT"))
             {
                 continue;
             }
             else if (line[0] == ':')
             {
-                int space = line.IndexOf(' ', StringComparison.Ordinal);
-                current._chains.Add(space < 0 ? line[1..] : line[1..space]);
+                int space = line.IndexOf(' ');
+                current._chains.Add((space < 0 ? line[1..] : line[1..space]).ToString());
             }
-            else if (line.StartsWith("-A ", StringComparison.Ordinal))
+            else if (line.StartsWith("-A ", StringComparison.Ordinal) && (chains is null || IsRuleOf(line, chains)))
             {
-                current._rules.Add(line);
+                current._rules.Add(line.ToString());
             }
         }
 
@@ -75,6 +76,22 @@ public sealed class IptablesTableState
         }
 
         return state;
+    }
+
+    private static bool IsRuleOf(ReadOnlySpan<char> line, IReadOnlySet<string> chains)
+    {
+        ReadOnlySpan<char> rest = line[3..];
+        int space = rest.IndexOf(' ');
+        ReadOnlySpan<char> chain = space < 0 ? rest : rest[..space];
+        foreach (string wanted in chains)
+        {
+            if (chain.SequenceEqual(wanted))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The rules of <paramref name="chain"/>, in order.</summary>
