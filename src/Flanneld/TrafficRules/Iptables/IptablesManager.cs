@@ -8,8 +8,8 @@ namespace Flanneld.TrafficRules.Iptables;
 /// <summary>
 /// iptables mode: FLANNEL-POSTRTG (nat) and FLANNEL-FWD (filter) through iptables-save / iptables-restore
 /// (ip6tables-* for IPv6). A pass reads the installed rules (nft backend: each of our chains and its hook chain with
-/// <c>iptables -w -t T -S CHAIN</c>; legacy backend: one <c>iptables-save</c>) and writes only when they differ, with one <c>iptables-restore --noflush --wait</c> per family that honours the
-/// xtables lock.
+/// <c>iptables -w -t T -S CHAIN</c>; legacy backend: one <c>iptables-save</c>) and writes only when they differ,
+/// with one <c>iptables-restore --noflush --wait</c> per family that honours the xtables lock.
 /// </summary>
 public sealed class IptablesManager : TrafficManagerBase
 {
