@@ -6,6 +6,8 @@ using Flanneld.Backends.Alloc;
 using Flanneld.Backends.HostGw;
 using Flanneld.Backends.Vxlan;
 using Flanneld.Daemon;
+using Flanneld.Health;
+using Flanneld.TrafficRules;
 using Flanneld.Leases.Etcd;
 using Flanneld.Options;
 using Microsoft.Extensions.DependencyInjection;
@@ -41,7 +43,15 @@ internal static class FlanneldHost
                 _ => throw new ConfigException("Backend.Type", $"backend type {type} is not supported by Flannel.NET yet"),
             };
 
-            var daemon = new FlanneldDaemon(options, store, Backends, new NetlinkInterfaceResolver(netlink, options), TimeProvider.System, logger);
+            using var metrics = new FlannelMetrics();
+            ITrafficManager TrafficRules(NetConfig config) =>
+                TrafficManagerFactory.Create(config.EnableNFTables, options.IpMasqFullyRandomDisable, loggers.CreateLogger("traffic"), metrics);
+            var daemon = new FlanneldDaemon(options, store, Backends, new NetlinkInterfaceResolver(netlink, options), TrafficRules, metrics, TimeProvider.System, logger);
+
+            // Health first, as upstream: /healthz answers while the daemon still waits for its config.
+            await using HealthServer? health = options.HealthzPort > 0
+                ? HealthServer.Start(options.HealthzIP, options.HealthzPort, () => daemon.Ready.IsCompletedSuccessfully, metrics, loggers.CreateLogger("healthz"))
+                : null;
             await daemon.RunAsync(cancellationToken);
             return 0;
         }
@@ -54,8 +64,9 @@ internal static class FlanneldHost
             HostLog.Fatal(logger, ex.Message);
             return 3;
         }
-        catch (Exception ex) when (ex is ConfigException or InvalidOperationException or NetlinkException or IOException or UnauthorizedAccessException)
+        catch (Exception ex)
         {
+            // The daemon's last word: what stopped it, named, on one line; then a non-zero exit for the supervisor.
             HostLog.Fatal(logger, ex.Message);
             return 1;
         }

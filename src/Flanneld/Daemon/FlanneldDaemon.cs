@@ -1,7 +1,9 @@
 using Flannel.Core.Config;
 using Flannel.Core.Leases;
 using Flanneld.Backends;
+using Flanneld.Health;
 using Flanneld.Options;
+using Flanneld.TrafficRules;
 using Microsoft.Extensions.Logging;
 using Flannel.Linux.Interfaces;
 
@@ -18,6 +20,8 @@ public sealed class FlanneldDaemon
     private readonly ILeaseStore _store;
     private readonly Func<string, IBackend> _backends;
     private readonly IExternalInterfaceResolver _interfaces;
+    private readonly Func<NetConfig, ITrafficManager> _trafficRules;
+    private readonly FlannelMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -27,9 +31,13 @@ public sealed class FlanneldDaemon
         ILeaseStore store,
         Func<string, IBackend> backends,
         IExternalInterfaceResolver interfaces,
+        Func<NetConfig, ITrafficManager> trafficRules,
+        FlannelMetrics metrics,
         TimeProvider time,
         ILogger logger)
     {
+        _trafficRules = trafficRules;
+        _metrics = metrics;
         _options = options;
         _store = store;
         _backends = backends;
@@ -45,6 +53,11 @@ public sealed class FlanneldDaemon
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         NetConfig config = await GetConfigAsync(cancellationToken);
+        if (StartupChecks.CheckBrNetfilter(config.EnableNFTables, config.EnableIPv4, config.EnableIPv6, File.Exists) is { } brNetfilter)
+        {
+            throw new ConfigException(brNetfilter);
+        }
+
         IBackend backend = _backends(config.BackendType);
         ExternalInterface iface = await _interfaces.ResolveAsync(config, cancellationToken);
         DaemonLog.InterfaceChosen(_logger, iface.Name, iface.Index, iface.Mtu, iface.ExternalAddress?.ToString() ?? "none", iface.ExternalIPv6Address?.ToString() ?? "none");
@@ -53,20 +66,30 @@ public sealed class FlanneldDaemon
         await using IBackendNetwork network = await backend.RegisterNetworkAsync(new BackendContext(config, iface, _store, previous), cancellationToken);
         Lease lease = network.Lease;
         DaemonLog.LeaseAcquired(_logger, lease.Key, config.BackendType, LeaseRenewer.FormatExpiration(lease.Expiration));
+        _metrics.SetLeaseExpiry(lease.Expiration);
+        if (StartupChecks.CheckMtu(config.BackendType, iface.Name, iface.Mtu, network.Mtu, config.EnableIPv6) is { } mtuProblem)
+        {
+            throw new ConfigException(mtuProblem);
+        }
+
+        using ITrafficManager trafficRules = _trafficRules(config);
+        await TrafficRulesStartup.SetUpAsync(trafficRules, _options, config, lease, previous, cancellationToken);
 
         WriteSubnetEnv(config, lease, network.Mtu);
         _ready.TrySetResult();
 
         var own = new LeaseHolder(lease);
-        var reconciler = new PeerReconciler(_store, network, config, own, _logger);
-        var renewer = new LeaseRenewer(_store, TimeSpan.FromMinutes(_options.SubnetLeaseRenewMarginMinutes), _time, _logger);
+        var reconciler = new PeerReconciler(_store, network, config, own, _metrics, _logger);
+        var renewer = new LeaseRenewer(_store, TimeSpan.FromMinutes(_options.SubnetLeaseRenewMarginMinutes), _time, _metrics, _logger);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task[] loops =
         [
             reconciler.RunAsync(stop.Token),
             renewer.RunAsync(own, stop.Token),
             network.RunAsync(stop.Token),
+            trafficRules.RunAsync(TimeSpan.FromSeconds(_options.IptablesResyncSeconds), stop.Token),
         ];
+        SystemdNotifier.NotifyReady(_logger);
 
         try
         {
@@ -81,6 +104,7 @@ public sealed class FlanneldDaemon
             await Task.WhenAll(loops).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             if (cancellationToken.IsCancellationRequested)
             {
+                SystemdNotifier.NotifyStopping(_logger);
                 DaemonLog.ShuttingDown(_logger);
             }
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Flannel.Core.Leases;
+using Flanneld.Health;
 using Microsoft.Extensions.Logging;
 
 namespace Flanneld.Daemon;
@@ -14,10 +15,12 @@ public sealed class LeaseRenewer
     private readonly ILeaseStore _store;
     private readonly TimeSpan _margin;
     private readonly TimeProvider _time;
+    private readonly FlannelMetrics _metrics;
     private readonly ILogger _logger;
 
-    public LeaseRenewer(ILeaseStore store, TimeSpan margin, TimeProvider time, ILogger logger)
+    public LeaseRenewer(ILeaseStore store, TimeSpan margin, TimeProvider time, FlannelMetrics metrics, ILogger logger)
     {
+        _metrics = metrics;
         _store = store;
         _margin = margin;
         _time = time;
@@ -64,6 +67,8 @@ public sealed class LeaseRenewer
             {
                 Lease renewed = await _store.RenewLeaseAsync(lease, cancellationToken);
                 current.Replace(lease, renewed);
+                _metrics.LeaseRenewal(succeeded: true);
+                _metrics.SetLeaseExpiry(renewed.Expiration);
                 DaemonLog.LeaseRenewed(_logger, renewed.Key, FormatExpiration(renewed.Expiration));
             }
             catch (Exception ex) when (ex is not OperationCanceledException && ex is not LeaseLostException)
@@ -71,6 +76,7 @@ public sealed class LeaseRenewer
                 TimeSpan left = expiration - _time.GetUtcNow();
                 TimeSpan retry = left / 4 < MaxRetryDelay ? left / 4 : MaxRetryDelay;
                 retry = retry > TimeSpan.FromMilliseconds(100) ? retry : TimeSpan.FromMilliseconds(100);
+                _metrics.LeaseRenewal(succeeded: false);
                 DaemonLog.LeaseRenewFailed(_logger, lease.Key, retry, ex.Message);
                 await Task.Delay(retry, _time, cancellationToken);
             }

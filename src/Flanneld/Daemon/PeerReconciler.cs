@@ -1,6 +1,8 @@
 using Flannel.Core.Config;
 using Flannel.Core.Leases;
+using System.Diagnostics;
 using Flanneld.Backends;
+using Flanneld.Health;
 using Microsoft.Extensions.Logging;
 
 namespace Flanneld.Daemon;
@@ -16,11 +18,13 @@ public sealed class PeerReconciler
     private readonly IBackendNetwork _network;
     private readonly NetConfig _config;
     private readonly LeaseHolder _own;
+    private readonly FlannelMetrics _metrics;
     private readonly ILogger _logger;
     private readonly LeaseWatcher _watcher;
 
-    public PeerReconciler(ILeaseStore store, IBackendNetwork network, NetConfig config, LeaseHolder own, ILogger logger)
+    public PeerReconciler(ILeaseStore store, IBackendNetwork network, NetConfig config, LeaseHolder own, FlannelMetrics metrics, ILogger logger)
     {
+        _metrics = metrics;
         _store = store;
         _network = network;
         _config = config;
@@ -41,6 +45,7 @@ public sealed class PeerReconciler
         {
             await GuardOwnLeaseAsync(batch, cancellationToken);
             IReadOnlyList<LeaseEvent> events = _watcher.Apply(batch);
+            long started = Stopwatch.GetTimestamp();
             try
             {
                 if (batch.IsSnapshot)
@@ -57,7 +62,15 @@ public sealed class PeerReconciler
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
+                _metrics.ProgrammingError(ex.GetType().Name);
                 DaemonLog.ApplyFailed(_logger, ex);
+            }
+
+            _metrics.RecordReconcile(Stopwatch.GetElapsedTime(started));
+            _metrics.SetPeersKnown(_watcher.Remote.Count);
+            if (_network is Backends.Routing.PeerNetwork peers)
+            {
+                _metrics.SetKernelEntries(peers.ProgrammedEntries);
             }
 
             BatchApplied?.Invoke(events.Count);
