@@ -16,6 +16,9 @@ namespace Flanneld.Leases.Kubernetes;
 internal sealed class KubeApiClient : IDisposable
 {
     private const string JsonType = "application/json";
+
+    /// <summary>Metadata only when the server can, whole objects otherwise (as client-go's metadata client asks).</summary>
+    private const string MetadataOnlyAccept = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1, application/json";
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
     private readonly HttpClient _http;
     private readonly string _base;
@@ -78,13 +81,14 @@ internal sealed class KubeApiClient : IDisposable
         string resourceVersion,
         int timeoutSeconds,
         string annotationPrefix,
+        bool metadataOnly,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         string path = string.Create(
             CultureInfo.InvariantCulture,
             $"/api/v1/nodes?watch=true&resourceVersion={Uri.EscapeDataString(resourceVersion)}&allowWatchBookmarks=true&timeoutSeconds={timeoutSeconds}");
         using var request = new HttpRequestMessage(HttpMethod.Get, _base + path);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(JsonType));
+        request.Headers.TryAddWithoutValidation("Accept", metadataOnly ? MetadataOnlyAccept : JsonType);
         if (_authenticate is not null)
         {
             await _authenticate(request, cancellationToken).ConfigureAwait(false);

@@ -129,6 +129,7 @@ public sealed class KubeLeaseStore : ILeaseStore, IStoredBackendData, IDisposabl
             PublicIPFromFlag = options.PublicIP is not null,
             PublicIPv6FromFlag = options.PublicIPv6 is not null,
             EventQueueDepth = depth,
+            MetadataOnlyWatch = !string.Equals(environment("KUBE_WATCH_FULL_NODES"), "true", StringComparison.OrdinalIgnoreCase),
         };
     }
 

@@ -50,6 +50,13 @@ public sealed record KubeLeaseStoreSettings
 
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Watch nodes as PartialObjectMetadata (about a quarter of a Node's bytes: no status, no images) and fetch a node's
+    /// podCIDR once, when it first carries flannel's annotations. Off (env KUBE_WATCH_FULL_NODES=true): whole Nodes, as
+    /// upstream.
+    /// </summary>
+    public bool MetadataOnlyWatch { get; init; } = true;
+
     /// <summary>The lease expiry flannel reports in Kubernetes mode (nothing expires there; upstream says now + 24 h).</summary>
     public TimeSpan LeaseTtl { get; init; } = TimeSpan.FromHours(24);
 }

@@ -1,15 +1,18 @@
 namespace Flanneld.Leases.Kubernetes;
 
 /// <summary>
-/// The few fields of a Node that flannel uses: name, resourceVersion, spec.podCIDR(s), and the annotations under our
-/// prefix. Everything else in the object (status, images, managedFields) is skipped while parsing, never held.
+/// The few fields of a Node that flannel uses: name, uid, resourceVersion, spec.podCIDR(s), and the annotations under
+/// our prefix. Everything else in the object (status, images, managedFields) is skipped while parsing, never held.
+/// <see cref="HasSpec"/> is false when the server sent only metadata (a PartialObjectMetadata watch).
 /// </summary>
 internal sealed record NodeInfo(
     string Name,
     string ResourceVersion,
     string PodCidr,
     IReadOnlyList<string> PodCidrs,
-    IReadOnlyDictionary<string, string> Annotations)
+    IReadOnlyDictionary<string, string> Annotations,
+    string Uid = "",
+    bool HasSpec = true)
 {
     public string? Annotation(string name) => Annotations.TryGetValue(name, out string? value) ? value : null;
 }

@@ -240,6 +240,11 @@ internal static class NodeJson
                 reader.Read();
                 fields.ResourceVersion = reader.GetString();
             }
+            else if (reader.ValueTextEquals("uid"u8))
+            {
+                reader.Read();
+                fields.Uid = reader.GetString();
+            }
             else if (reader.ValueTextEquals("annotations"u8))
             {
                 reader.Read();
@@ -355,6 +360,8 @@ internal static class NodeJson
 
         public string? ResourceVersion { get; set; }
 
+        public string? Uid { get; set; }
+
         public Dictionary<string, string>? Annotations { get; set; }
 
         public string? PodCidr { get; set; }
@@ -368,7 +375,14 @@ internal static class NodeJson
         public string? Message { get; set; }
 
         public NodeInfo ToNode() =>
-            new(Name ?? throw new JsonException("node without metadata.name"), ResourceVersion ?? "", PodCidr ?? "", PodCidrs ?? [], Annotations ?? NoAnnotations);
+            new(
+                Name ?? throw new JsonException("node without metadata.name"),
+                ResourceVersion ?? "",
+                PodCidr ?? "",
+                PodCidrs ?? [],
+                Annotations ?? NoAnnotations,
+                Uid ?? "",
+                HasSpec: Kind != "PartialObjectMetadata");
 
         public KubeStatus ToStatus() => new(Code, Reason ?? "", Message ?? "");
     }

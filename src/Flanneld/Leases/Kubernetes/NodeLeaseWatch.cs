@@ -10,6 +10,8 @@ namespace Flanneld.Leases.Kubernetes;
 /// says the version is too old (410 Expired, as an ERROR event inside HTTP 200 or as an HTTP 410); back off on
 /// failures. Each list is delivered as a snapshot of every lease; between lists, only changes to the fields a lease is
 /// made of become events.
+/// The watch asks for metadata only (annotations, not status): a node's podCIDR is set once and never changes, so it
+/// comes from the list, or from one GET when a node first carries flannel's annotations.
 /// </summary>
 internal sealed class NodeLeaseWatch
 {
@@ -142,7 +144,7 @@ internal sealed class NodeLeaseWatch
     {
         int timeout = Random.Shared.Next(_settings.MinWatchTimeoutSeconds, _settings.MaxWatchTimeoutSeconds + 1);
         bool sawEvents = false;
-        await foreach (NodeWatchEvent e in _api.WatchNodesAsync(resourceVersion, timeout, _converter.Names.Prefix, cancellationToken).ConfigureAwait(false))
+        await foreach (NodeWatchEvent e in _api.WatchNodesAsync(resourceVersion, timeout, _converter.Names.Prefix, _settings.MetadataOnlyWatch, cancellationToken).ConfigureAwait(false))
         {
             switch (e.Type)
             {
@@ -173,6 +175,11 @@ internal sealed class NodeLeaseWatch
     private async Task ApplyAsync(NodeInfo node, CancellationToken cancellationToken)
     {
         _nodes.TryGetValue(node.Name, out NodeState? held);
+        if (!node.HasSpec)
+        {
+            node = await WithPodCidrAsync(node, held, cancellationToken).ConfigureAwait(false);
+        }
+
         LeaseFields fields = _converter.Fields(node);
         if (held is not null && held.Fields == fields)
         {
@@ -193,6 +200,32 @@ internal sealed class NodeLeaseWatch
         }
     }
 
+    /// <summary>Completes a metadata-only node with its podCIDR(s): known for this uid, else fetched once if it is ours.</summary>
+    private async Task<NodeInfo> WithPodCidrAsync(NodeInfo node, NodeState? held, CancellationToken cancellationToken)
+    {
+        // spec.podCIDR may only change from "" to a value: once seen for this node object (uid), it is final.
+        if (held is not null && held.Uid == node.Uid && held.PodCidr.Length > 0)
+        {
+            return node with { PodCidr = held.PodCidr, PodCidrs = held.PodCidrs, HasSpec = true };
+        }
+
+        if (!_converter.IsManaged(node))
+        {
+            return node with { HasSpec = true };
+        }
+
+        try
+        {
+            NodeInfo full = await _api.GetNodeAsync(node.Name, _converter.Names.Prefix, cancellationToken).ConfigureAwait(false);
+            return full.Uid == node.Uid ? node with { PodCidr = full.PodCidr, PodCidrs = full.PodCidrs, HasSpec = true } : node with { HasSpec = true };
+        }
+        catch (KubeApiException ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            // Deleted since this event: its DELETED event follows.
+            return node with { HasSpec = true };
+        }
+    }
+
     private async Task RemoveAsync(NodeInfo node, CancellationToken cancellationToken)
     {
         if (_nodes.Remove(node.Name, out NodeState? held) && held.Lease is { } lease)
@@ -208,21 +241,21 @@ internal sealed class NodeLeaseWatch
 
     private NodeState Convert(NodeInfo node, LeaseFields fields)
     {
-        if (!fields.Managed)
+        Lease? lease = null;
+        if (fields.Managed)
         {
-            return new NodeState(fields, null);
+            try
+            {
+                lease = _converter.ToLease(node, _enableIPv4, _enableIPv6, _time.GetUtcNow() + _settings.LeaseTtl);
+            }
+            catch (FormatException ex)
+            {
+                KubeLog.NodeSkipped(_logger, node.Name, ex.Message);
+            }
         }
 
-        try
-        {
-            return new NodeState(fields, _converter.ToLease(node, _enableIPv4, _enableIPv6, _time.GetUtcNow() + _settings.LeaseTtl));
-        }
-        catch (FormatException ex)
-        {
-            KubeLog.NodeSkipped(_logger, node.Name, ex.Message);
-            return new NodeState(fields, null);
-        }
+        return new NodeState(fields, lease, node.Uid, node.PodCidr, node.PodCidrs);
     }
 
-    private sealed record NodeState(LeaseFields Fields, Lease? Lease);
+    private sealed record NodeState(LeaseFields Fields, Lease? Lease, string Uid, string PodCidr, IReadOnlyList<string> PodCidrs);
 }

@@ -16,7 +16,8 @@ namespace Flanneld.Tests.Fixtures.FakeKubeApi;
 /// and watch from a resourceVersion as newline-delimited JSON; a bounded event window, after which a watch gets an
 /// ERROR event carrying a 410 Expired Status inside HTTP 200; BOOKMARK events when asked; watches closed at
 /// timeoutSeconds; strategic-merge / JSON-merge / JSON patch on nodes and nodes/status; 409 on a stale
-/// resourceVersion; podCIDR settable only from ""; Status objects for errors.
+/// resourceVersion; podCIDR settable only from ""; Status objects for errors; metadata-only watches when the Accept
+/// header asks for <c>as=PartialObjectMetadata;g=meta.k8s.io;v=v1</c>.
 /// </summary>
 public sealed class FakeKubeApiServer : IAsyncDisposable
 {
@@ -24,7 +25,7 @@ public sealed class FakeKubeApiServer : IAsyncDisposable
     private readonly object _lock = new();
     private readonly SortedDictionary<string, JsonObject> _nodes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, JsonObject> _pods = new(StringComparer.Ordinal);
-    private readonly List<(long Rv, string Type, string Json)> _events = [];
+    private readonly List<(long Rv, string Type, string Json, string MetadataJson)> _events = [];
     private readonly Dictionary<string, (long Rv, List<string> Remaining)> _continues = new(StringComparer.Ordinal);
     private readonly List<RecordedRequest> _requests = [];
     private WebApplication? _app;
@@ -39,6 +40,7 @@ public sealed class FakeKubeApiServer : IAsyncDisposable
     private int _activeWatches;
     private int _expiredHttpResponses;
     private int _expiredErrorEvents;
+    private int _metadataWatches;
 
     /// <summary>How many events the server remembers; a watch from before them gets 410 Expired.</summary>
     public int EventWindow { get; set; } = 10_000;
@@ -80,6 +82,9 @@ public sealed class FakeKubeApiServer : IAsyncDisposable
     public int ExpiredHttpResponses => Volatile.Read(ref _expiredHttpResponses);
 
     public int ExpiredErrorEvents => Volatile.Read(ref _expiredErrorEvents);
+
+    /// <summary>Watches that asked for PartialObjectMetadata.</summary>
+    public int MetadataWatches => Volatile.Read(ref _metadataWatches);
 
     public IReadOnlyList<RecordedRequest> Requests
     {
@@ -275,6 +280,13 @@ public sealed class FakeKubeApiServer : IAsyncDisposable
         await context.Response.WriteAsync(Serialize(status), context.RequestAborted);
     }
 
+    private static JsonObject MetadataOnly(JsonNode node) => new()
+    {
+        ["kind"] = "PartialObjectMetadata",
+        ["apiVersion"] = "meta.k8s.io/v1",
+        ["metadata"] = node["metadata"]?.DeepClone(),
+    };
+
     private static JsonObject StatusObject(int code, string reason, string message) => new()
     {
         ["kind"] = "Status",
@@ -321,7 +333,7 @@ public sealed class FakeKubeApiServer : IAsyncDisposable
 
     private void Record(string type, JsonObject node)
     {
-        _events.Add((_rv, type, Serialize(node)));
+        _events.Add((_rv, type, Serialize(node), Serialize(MetadataOnly(node))));
         if (_events.Count > EventWindow)
         {
             int drop = _events.Count - EventWindow;
@@ -486,6 +498,12 @@ public sealed class FakeKubeApiServer : IAsyncDisposable
         Interlocked.Increment(ref _watchRequests);
         string rvText = context.Request.Query["resourceVersion"].ToString();
         bool bookmarks = context.Request.Query["allowWatchBookmarks"] == "true";
+        bool metadataOnly = context.Request.Headers.Accept.ToString().Contains("as=PartialObjectMetadata", StringComparison.Ordinal);
+        if (metadataOnly)
+        {
+            Interlocked.Increment(ref _metadataWatches);
+        }
+
         int timeoutSeconds = int.TryParse(context.Request.Query["timeoutSeconds"], out int t) && t > 0 ? t : 1800;
         long cursor;
         var initial = new List<string>();
@@ -497,7 +515,7 @@ public sealed class FakeKubeApiServer : IAsyncDisposable
             {
                 // "Any" version: synthetic ADDED events for the current state, then changes.
                 cursor = _rv;
-                initial.AddRange(_nodes.Values.Select(n => Serialize(new JsonObject { ["type"] = "ADDED", ["object"] = n.DeepClone() })));
+                initial.AddRange(_nodes.Values.Select(n => Serialize(new JsonObject { ["type"] = "ADDED", ["object"] = metadataOnly ? MetadataOnly(n) : n.DeepClone() })));
             }
             else if (!long.TryParse(rvText, NumberStyles.None, CultureInfo.InvariantCulture, out cursor))
             {
@@ -542,11 +560,11 @@ public sealed class FakeKubeApiServer : IAsyncDisposable
                     lines = [];
                     if (!expired)
                     {
-                        foreach ((long rv, string type, string json) in _events)
+                        foreach ((long rv, string type, string json, string metadataJson) in _events)
                         {
                             if (rv > cursor)
                             {
-                                lines.Add($"{{\"type\":\"{type}\",\"object\":{json}}}");
+                                lines.Add($"{{\"type\":\"{type}\",\"object\":{(metadataOnly ? metadataJson : json)}}}");
                                 cursor = rv;
                             }
                         }
@@ -577,7 +595,8 @@ public sealed class FakeKubeApiServer : IAsyncDisposable
 
                 if (bookmarks && DateTime.UtcNow >= nextBookmark)
                 {
-                    string bookmark = $"{{\"type\":\"BOOKMARK\",\"object\":{{\"kind\":\"Node\",\"apiVersion\":\"v1\",\"metadata\":{{\"resourceVersion\":\"{cursor}\",\"creationTimestamp\":null}}}}}}";
+                    string kind = metadataOnly ? "\"kind\":\"PartialObjectMetadata\",\"apiVersion\":\"meta.k8s.io/v1\"" : "\"kind\":\"Node\",\"apiVersion\":\"v1\"";
+                    string bookmark = $"{{\"type\":\"BOOKMARK\",\"object\":{{{kind},\"metadata\":{{\"resourceVersion\":\"{cursor}\",\"creationTimestamp\":null}}}}}}";
                     await SendLineAsync(context, bookmark, stop.Token);
                     nextBookmark = DateTime.UtcNow + BookmarkInterval;
                 }

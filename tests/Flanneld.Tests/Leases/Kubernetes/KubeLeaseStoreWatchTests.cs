@@ -39,10 +39,12 @@ public sealed class KubeLeaseStoreWatchTests : IAsyncLifetime
         Assert.Equal("{\"VNI\":1,\"VtepMAC\":\"4a:fe:33:28:ca:02\"}", node2.Attrs.BackendData);
     }
 
-    [Fact]
-    public async Task WatchLeases_NodeAddedUpdatedDeleted_Events()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task WatchLeases_NodeAddedUpdatedDeleted_Events(bool metadataOnly)
     {
-        using KubeLeaseStore store = Store(_server, Settings());
+        using KubeLeaseStore store = Store(_server, Settings() with { MetadataOnlyWatch = metadataOnly });
         await using var probe = new WatchProbe(store);
         Assert.Empty((await probe.NextAsync()).Snapshot!);
 
@@ -62,11 +64,13 @@ public sealed class KubeLeaseStoreWatchTests : IAsyncLifetime
         Assert.Equal("198.18.2.0-24", removed.Lease.Key);
     }
 
-    [Fact]
-    public async Task WatchLeases_IrrelevantUpdates_NoEvent()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task WatchLeases_IrrelevantUpdates_NoEvent(bool metadataOnly)
     {
         _server.AddNode(FakeKubeApiServer.NodeObject("node2", "198.18.2.0/24", FlannelAnnotations("192.0.2.2")));
-        using KubeLeaseStore store = Store(_server, Settings());
+        using KubeLeaseStore store = Store(_server, Settings() with { MetadataOnlyWatch = metadataOnly });
         await using var probe = new WatchProbe(store);
         await probe.NextAsync();
 
@@ -79,6 +83,28 @@ public sealed class KubeLeaseStoreWatchTests : IAsyncLifetime
         _server.UpdateNode("node2", n => n["metadata"]!["annotations"]![Prefix + "backend-data"] = "{\"VNI\":1,\"VtepMAC\":\"4a:fe:33:28:ca:99\"}");
         LeaseEvent changed = Assert.Single(await probe.EventsUntilAsync(e => e.Count >= 1));
         Assert.Contains("4a:fe:33:28:ca:99", changed.Lease.Attrs.BackendData, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WatchLeases_MetadataOnly_FetchesPodCidrOnceWhenNodeJoinsFlannel()
+    {
+        using KubeLeaseStore store = Store(_server, Settings());
+        await using var probe = new WatchProbe(store);
+        await probe.NextAsync();
+
+        // A node registers (no podCIDR yet), gets one from the controller manager, then its flanneld annotates it.
+        _server.AddNode(FakeKubeApiServer.NodeObject("joiner"));
+        _server.UpdateNode("joiner", n => n["spec"] = new JsonObject { ["podCIDR"] = "198.18.20.0/24", ["podCIDRs"] = new JsonArray("198.18.20.0/24") });
+        _server.UpdateNode("joiner", n => n["metadata"]!["annotations"] = new JsonObject(FlannelAnnotations("192.0.2.20").Select(a => KeyValuePair.Create(a.Key, (JsonNode?)a.Value))));
+        LeaseEvent added = Assert.Single(await probe.EventsUntilAsync(e => e.Count >= 1));
+        _server.UpdateNode("joiner", n => n["metadata"]!["annotations"]![Prefix + "public-ip"] = "192.0.2.21");
+        LeaseEvent updated = Assert.Single(await probe.EventsUntilAsync(e => e.Count >= 1));
+
+        Assert.Equal(Ip4Net.Parse("198.18.20.0/24"), added.Lease.Subnet);
+        Assert.Equal(Ip4Net.Parse("198.18.20.0/24"), updated.Lease.Subnet);
+        Assert.Equal("192.0.2.21", updated.Lease.Attrs.PublicIP.ToString());
+        Assert.Single(_server.Requests, r => r.PathAndQuery == "/api/v1/nodes/joiner");
+        Assert.True(_server.MetadataWatches >= 1);
     }
 
     [Fact]
