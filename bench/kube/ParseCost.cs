@@ -20,6 +20,12 @@ internal static class ParseCost
         const int Rounds = 20_000;
         Console.WriteLine($"== parsing one node event ({line.Length} bytes), {Rounds} rounds");
         Measure("NodeJson.ReadWatchEvent (fields flannel uses)", Rounds, () => NodeJson.ReadWatchEvent(line, "flannel.alpha.coreos.com/"));
+        byte[] metadataLine = Encoding.UTF8.GetBytes(FakeKubeApiServer.Serialize(new JsonObject
+        {
+            ["type"] = "MODIFIED",
+            ["object"] = new JsonObject { ["kind"] = "PartialObjectMetadata", ["apiVersion"] = "meta.k8s.io/v1", ["metadata"] = node["metadata"]!.DeepClone() },
+        }));
+        Measure($"NodeJson.ReadWatchEvent, metadata-only event ({metadataLine.Length} bytes)", Rounds, () => NodeJson.ReadWatchEvent(metadataLine, "flannel.alpha.coreos.com/"));
         Measure("JsonDocument.Parse (whole DOM)", Rounds, () =>
         {
             using JsonDocument document = JsonDocument.Parse(line);

@@ -9,24 +9,27 @@ using Flanneld.Tests.Fixtures.FakeKubeApi;
 using KubeBench;
 using Microsoft.Extensions.Logging.Abstractions;
 
-// Usage: KubeBench [nodes...]        measures the store against a fake API server holding that many nodes
-//        KubeBench serve N           (internal) the fake API server, driven over stdin/stdout
+// Usage: KubeBench [--full] [nodes...]   measures the store against a fake API server holding that many nodes
+//                                       (--full: watch whole Nodes, as upstream, instead of metadata only)
+//        KubeBench serve N              (internal) the fake API server, driven over stdin/stdout
 if (args is ["serve", string count])
 {
     await ServeAsync(int.Parse(count, CultureInfo.InvariantCulture));
     return 0;
 }
 
-int[] sizes = args.Length > 0 ? args.Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToArray() : [1000, 5000];
+bool fullNodes = args.Contains("--full");
+string[] counts = args.Where(a => a != "--full").ToArray();
+int[] sizes = counts.Length > 0 ? counts.Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToArray() : [1000, 5000];
 ParseCost.Report();
 foreach (int n in sizes)
 {
-    await MeasureAsync(n);
+    await MeasureAsync(n, fullNodes);
 }
 
 return 0;
 
-static async Task MeasureAsync(int nodes)
+static async Task MeasureAsync(int nodes, bool fullNodes)
 {
     string self = Environment.ProcessPath!;
     var start = new ProcessStartInfo(self) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
@@ -42,12 +45,17 @@ static async Task MeasureAsync(int nodes)
     {
         string url = (await server.StandardOutput.ReadLineAsync())!["url ".Length..];
         string[] sizeLine = (await Ask(server, "sizes")).Split(' ');
-        Console.WriteLine($"== {nodes} nodes (one node: {sizeLine[1]} bytes as a Node, {sizeLine[2]} as PartialObjectMetadata)");
+        Console.WriteLine($"== {nodes} nodes, {(fullNodes ? "whole-Node watch" : "metadata-only watch")} (one node: {sizeLine[1]} bytes as a Node, {sizeLine[2]} as PartialObjectMetadata)");
 
         GC.Collect();
         long rssBefore = Rss("VmRSS");
         var options = new FlanneldOptions { KubeSubnetMgr = true, KubeApiUrl = url, SetNodeNetworkUnavailable = false };
-        using KubeLeaseStore store = KubeLeaseStore.Create(options, NullLogger.Instance, name => name == "NODE_NAME" ? "worker-00000" : null);
+        using KubeLeaseStore store = KubeLeaseStore.Create(options, NullLogger.Instance, name => name switch
+        {
+            "NODE_NAME" => "worker-00000",
+            "KUBE_WATCH_FULL_NODES" => fullNodes ? "true" : null,
+            _ => null,
+        });
         using var stop = new CancellationTokenSource();
         var firstSnapshot = new TaskCompletionSource<int>();
         long events = 0;

@@ -200,25 +200,31 @@ public sealed class KubeLeaseStore : ILeaseStore, IStoredBackendData, IDisposabl
         string name = await GetNodeNameAsync(cancellationToken).ConfigureAwait(false);
         DateTimeOffset deadline = _time.GetUtcNow() + _settings.RetryTimeout;
         bool waitLogged = false;
+        Exception? lastError = null;
         while (true)
         {
             NodeInfo? node = null;
             try
             {
                 node = await _api.GetNodeAsync(name, Annotations.Prefix, cancellationToken).ConfigureAwait(false);
+                lastError = null;
                 if (!string.IsNullOrEmpty(node.PodCidr))
                 {
                     return await AcquireOnNodeAsync(node, request, cancellationToken).ConfigureAwait(false);
                 }
             }
-            catch (Exception ex) when (ex is KubeApiException or HttpRequestException or TimeoutException && _time.GetUtcNow() < deadline)
+            catch (Exception ex) when ((ex is KubeApiException or HttpRequestException or TimeoutException) && _time.GetUtcNow() < deadline)
             {
+                lastError = ex;
                 KubeLog.AcquireRetry(_logger, name, _settings.RetryInterval, ex.Message);
             }
 
             if (_time.GetUtcNow() >= deadline)
             {
-                throw new InvalidOperationException($"node \"{name}\" pod cidr not assigned");
+                // A node that could not even be read (missing, forbidden) says so, not that it lacks a podCIDR.
+                throw lastError is null
+                    ? new InvalidOperationException($"node \"{name}\" pod cidr not assigned")
+                    : new KubeApiException($"node \"{name}\": {lastError.Message}", lastError);
             }
 
             if (node is not null && !waitLogged)

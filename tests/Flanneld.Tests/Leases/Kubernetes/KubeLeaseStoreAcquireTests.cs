@@ -103,6 +103,17 @@ public sealed class KubeLeaseStoreAcquireTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AcquireLease_NodeMissing_FailsNamingNotFound()
+    {
+        using KubeLeaseStore store = Store(_server, Settings("ghost"));
+
+        var error = await Assert.ThrowsAsync<KubeApiException>(() => store.AcquireLeaseAsync(new LeaseRequest(Vxlan, VxlanAttrs), CancellationToken.None));
+
+        Assert.Contains("\"ghost\"", error.Message, StringComparison.Ordinal);
+        Assert.Contains("NotFound", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AcquireLease_PodCidrAssignedWhileWaiting_Succeeds()
     {
         _server.AddNode(FakeKubeApiServer.NodeObject("node1"));
