@@ -9,6 +9,7 @@ using Flanneld.Daemon;
 using Flanneld.Health;
 using Flanneld.TrafficRules;
 using Flanneld.Leases.Etcd;
+using Flanneld.Leases.Kubernetes;
 using Flanneld.Options;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -28,13 +29,25 @@ internal static class FlanneldHost
         ILogger logger = loggers.CreateLogger("flanneld");
         try
         {
+            using var netlink = Rtnetlink.Open();
+            ILeaseStore store;
             if (options.KubeSubnetMgr)
             {
-                throw new ConfigException("kube-subnet-mgr", "--kube-subnet-mgr is not available in this build yet; use etcd (--etcd-endpoints)");
+                var kube = KubeLeaseStore.Create(options, loggers.CreateLogger("kube"));
+                store = kube;
+                if (options.PublicIP is null || options.PublicIPv6 is null)
+                {
+                    // The node-public-ip annotations stand in for --public-ip / --public-ipv6 when those are absent.
+                    (System.Net.IPAddress? ip, System.Net.IPAddress? ipv6) = await kube.GetNodePublicIPAsync(cancellationToken);
+                    options = options with { PublicIP = options.PublicIP ?? ip, PublicIPv6 = options.PublicIPv6 ?? ipv6 };
+                }
+            }
+            else
+            {
+                store = new EtcdLeaseStore(EtcdStoreOptions.FromFlanneld(options), loggers.CreateLogger<EtcdLeaseStore>());
             }
 
-            using var netlink = Rtnetlink.Open();
-            using var store = new EtcdLeaseStore(EtcdStoreOptions.FromFlanneld(options), loggers.CreateLogger<EtcdLeaseStore>());
+            using var ownedStore = (IDisposable)store;
             IBackend Backends(string type) => type switch
             {
                 "vxlan" => new VxlanBackend(netlink, loggers.CreateLogger("vxlan")),
