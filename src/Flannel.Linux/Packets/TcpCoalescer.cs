@@ -32,8 +32,8 @@ public sealed class TcpCoalescer
     /// <summary>Number of packets (merged or not) waiting to be written.</summary>
     public int Count { get; private set; }
 
-    /// <summary>How many input packets were merged into an earlier one since construction.</summary>
-    public long Merged { get; private set; }
+    /// <summary>How many input packets were merged into an earlier one since the last <see cref="Clear"/>.</summary>
+    public int Merged { get; private set; }
 
     /// <summary>
     /// Takes a copy of <paramref name="packet"/> (a validated IPv4 packet). Returns false when the batch is full:
@@ -82,7 +82,11 @@ public sealed class TcpCoalescer
     /// <summary>How many input packets item <paramref name="index"/> holds.</summary>
     public int Segments(int index) => _items[index].Segments;
 
-    public void Clear() => Count = 0;
+    public void Clear()
+    {
+        Count = 0;
+        Merged = 0;
+    }
 
     private readonly record struct FlowKey(uint Source, uint Destination, uint Ports, bool IsTcp)
     {

@@ -274,12 +274,8 @@ public sealed partial class UdpForwarder : IDisposable
 
     private void SendIcmp(int queue, byte type, byte code, ReadOnlySpan<byte> offender, byte[] buffer)
     {
-        if (_options.TunAddress == 0)
-        {
-            return;
-        }
-
-        int length = IcmpError.Build(type, code, _options.TunAddress, offender, buffer);
+        uint source = _options.IcmpSourceAddress != 0 ? _options.IcmpSourceAddress : Ipv4.Destination(offender);
+        int length = IcmpError.Build(type, code, source, offender, buffer);
         if (length > 0 && _tun.WritePacket(queue, buffer.AsSpan(0, length)) < 0)
         {
             Counters.AddTunWriteError();
@@ -368,14 +364,13 @@ public sealed partial class UdpForwarder : IDisposable
     private int Flush(int queue, TcpCoalescer coalescer)
     {
         int written = 0;
-        long before = coalescer.Merged;
         for (int i = 0; i < coalescer.Count; i++)
         {
             written += WriteTun(queue, coalescer.Get(i));
         }
 
+        Counters.AddCoalesced(coalescer.Merged);
         coalescer.Clear();
-        Counters.AddCoalesced(coalescer.Merged - before);
         return written;
     }
 

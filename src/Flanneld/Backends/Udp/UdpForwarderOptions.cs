@@ -13,8 +13,12 @@ public sealed record UdpForwarderOptions
 
     public ushort Port { get; init; } = DefaultPort;
 
-    /// <summary>Source of the ICMP errors we send back through the TUN: the flannel0 address (subnet .0).</summary>
-    public uint TunAddress { get; init; }
+    /// <summary>
+    /// Source of the ICMP errors we send back through the TUN. Upstream uses the flannel0 address, but the kernel
+    /// drops packets entering flannel0 from one of its own addresses (martian source, unless accept_local is set),
+    /// so 0, the default, answers from the unreachable destination address itself, which always gets through.
+    /// </summary>
+    public uint IcmpSourceAddress { get; init; }
 
     /// <summary>Send each TUN super-segment's datagrams with UDP_SEGMENT (probed; falls back when missing).</summary>
     public bool UdpGso { get; init; } = true;
