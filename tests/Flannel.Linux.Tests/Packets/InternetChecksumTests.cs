@@ -23,6 +23,19 @@ public class InternetChecksumTests
         }
     }
 
+    [Theory]
+    [InlineData(65535)]
+    [InlineData(1_100_000)]
+    public void Sum_LargeAllOnesBuffers_MatchesNaiveReference(int length)
+    {
+        // All 0xff maximises every lane, so vector-lane overflow would show here.
+        var data = new byte[length];
+        Array.Fill(data, (byte)0xff);
+        Assert.Equal(PacketBuilder.NaiveSum(data), (ushort)InternetChecksum.Sum(data));
+        new Random(length).NextBytes(data);
+        Assert.Equal(PacketBuilder.NaiveSum(data), (ushort)InternetChecksum.Sum(data));
+    }
+
     [Fact]
     public void Sum_WithInitial_EqualsSumOfConcatenation()
     {
