@@ -10,6 +10,7 @@ DURATION=${DURATION:-10}
 STREAMS=${STREAMS:-"1 4"}
 MODES=${MODES:-"offload plain vxlan no-gso no-gro no-coalesce no-tso"}
 OUT=${OUT:-$(mktemp -d /tmp/udpbench.XXXXXX)}
+mkdir -p "$OUT"
 P=fnb-$(openssl rand -hex 3)
 N1=$P-n1
 N2=$P-n2
@@ -49,6 +50,7 @@ start_udp() { # mode
   done
   for i in 1 2; do
     for _ in $(seq 100); do grep -q ready "$OUT/$1-node$i.log" && break; sleep 0.1; done
+    grep -q ready "$OUT/$1-node$i.log" || { cat "$OUT/$1-node$i.log"; exit 1; }
     ns=$P-n$i
     ip -n "$ns" addr add 198.18.$i.0/32 dev flannel0
     ip -n "$ns" link set flannel0 mtu 1472 up

@@ -28,6 +28,7 @@ public sealed partial class UdpForwarder : IDisposable
     private readonly StopEvent _stop;
     private readonly List<Thread> _threads = [];
     private bool _started;
+    private int _lastSendErrno;
 
     private UdpForwarder(TunDevice tun, UdpForwarderOptions options, ILogger logger, UdpTunnelSocket[] sockets, StopEvent stop)
     {
@@ -263,10 +264,18 @@ public sealed partial class UdpForwarder : IDisposable
         if (errno != 0)
         {
             Counters.AddSendError();
-            if (errno != Errno.EAgain && errno != Errno.EConnRefused)
+
+            // Log a failure when it changes, not on every packet: a dead underlay would otherwise flood the log.
+            if (errno != Errno.EAgain && errno != Errno.EConnRefused && errno != _lastSendErrno)
             {
                 LogSendFailed(_logger, hop, errno);
             }
+
+            _lastSendErrno = errno;
+        }
+        else if (_lastSendErrno != 0)
+        {
+            _lastSendErrno = 0;
         }
 
         return sent;
