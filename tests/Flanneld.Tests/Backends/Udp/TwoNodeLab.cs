@@ -16,7 +16,7 @@ internal sealed class TwoNodeLab : IDisposable
 
     private readonly List<IDisposable> _owned = [];
 
-    public TwoNodeLab(string name, UdpForwarderOptions? node1Mode, UdpForwarderOptions? node2Mode, bool node2Forwarder = true)
+    public TwoNodeLab(string name, UdpForwarderOptions? node1Mode, UdpForwarderOptions? node2Mode, bool node2Forwarder = true, int queues = 1)
     {
         try
         {
@@ -25,11 +25,11 @@ internal sealed class TwoNodeLab : IDisposable
             Node1.Ip($"link add eth0 type veth peer name eth0 netns {Node2.Name}");
             Plumb(Node1, 1);
             Plumb(Node2, 2);
-            Forwarder1 = StartForwarder(Node1, 1, node1Mode ?? Offloaded);
+            Forwarder1 = StartForwarder(Node1, 1, node1Mode ?? Offloaded, queues);
             Forwarder1.Routes.Set(Ip4Net.Parse("198.18.2.0/24"), new NextHop(Ip4.Parse("192.0.2.2"), UdpForwarderOptions.DefaultPort));
             if (node2Forwarder)
             {
-                Forwarder2 = StartForwarder(Node2, 2, node2Mode ?? Offloaded);
+                Forwarder2 = StartForwarder(Node2, 2, node2Mode ?? Offloaded, queues);
                 Forwarder2.Routes.Set(Ip4Net.Parse("198.18.1.0/24"), new NextHop(Ip4.Parse("192.0.2.1"), UdpForwarderOptions.DefaultPort));
             }
         }
@@ -77,10 +77,10 @@ internal sealed class TwoNodeLab : IDisposable
         return disposable;
     }
 
-    private UdpForwarder StartForwarder(TestNamespace ns, int node, UdpForwarderOptions mode)
+    private UdpForwarder StartForwarder(TestNamespace ns, int node, UdpForwarderOptions mode, int queues)
     {
         UdpForwarderOptions options = mode with { BindAddress = Ip4.Parse($"192.0.2.{node}") };
-        TunDevice tun = Own(ns.Enter(() => TunDevice.Open(new TunOptions { Offload = !IsPlain(mode) })));
+        TunDevice tun = Own(ns.Enter(() => TunDevice.Open(new TunOptions { Offload = !IsPlain(mode), Queues = queues })));
         UdpForwarder forwarder = Own(ns.Enter(() => UdpForwarder.Create(tun, options)));
         ns.Ip($"addr add 198.18.{node}.0/32 dev flannel0");
         ns.Ip("link set flannel0 mtu 1472 up");

@@ -37,6 +37,25 @@ public class UdpForwarderEndToEndTests
     }
 
     [Fact]
+    public async Task MultiQueueTun_TcpTransfer_ArrivesIntact()
+    {
+        using var lab = new TwoNodeLab("e2e-mq", TwoNodeLab.Offloaded, TwoNodeLab.Offloaded, queues: 2);
+        byte[] data = RandomNumberGenerator.GetBytes(2 << 20);
+        byte[] received = await TransferAsync(lab, data);
+        Assert.Equal(SHA256.HashData(data), SHA256.HashData(received));
+    }
+
+    [Fact]
+    public void TtlOne_SenderGetsTimeExceeded()
+    {
+        using var lab = new TwoNodeLab("e2e-ttl", TwoNodeLab.Offloaded, TwoNodeLab.Offloaded);
+        var failure = Assert.Throws<InvalidOperationException>(() => lab.Node1.Exec("ping -c 1 -W 2 -t 1 -I 198.18.1.2 198.18.2.2"));
+        Assert.Contains("Time to live exceeded", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(1, lab.Forwarder1.Counters.TtlExpired);
+        Assert.Equal(0, lab.Forwarder2!.Counters.DatagramsReceived);
+    }
+
+    [Fact]
     public async Task MalformedDatagrams_CountedAndDropped_ForwardingContinues()
     {
         using var lab = new TwoNodeLab("e2e-bad", TwoNodeLab.Offloaded, TwoNodeLab.Offloaded);
