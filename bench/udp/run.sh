@@ -14,7 +14,8 @@ mkdir -p "$OUT"
 P=fnb-$(openssl rand -hex 3)
 N1=$P-n1
 N2=$P-n2
-BIN=bench/udp/UdpBench/bin/Release/net10.0/UdpBench.dll
+# RUNNER overrides the node runner, e.g. a Native AOT build: RUNNER=/tmp/udpbench-aot/UdpBench
+RUNNER=${RUNNER:-"dotnet bench/udp/UdpBench/bin/Release/net10.0/UdpBench.dll"}
 pids=()
 
 cleanup() {
@@ -45,7 +46,7 @@ start_udp() { # mode
   for i in 1 2; do
     j=$((3 - i))
     ns=$P-n$i
-    ip netns exec "$ns" dotnet "$BIN" --bind 192.0.2.$i --route 198.18.$j.0/24=192.0.2.$j --mode "$1" >"$OUT/$1-node$i.log" 2>&1 &
+    ip netns exec "$ns" $RUNNER --bind 192.0.2.$i --route 198.18.$j.0/24=192.0.2.$j --mode "$1" >"$OUT/$1-node$i.log" 2>&1 &
     pids+=($!)
   done
   for i in 1 2; do
