@@ -15,6 +15,10 @@ namespace Flanneld.Backends.Udp;
 /// With the TUN's offloads the kernel hands over TCP super-segments, which are cut into MTU-sized packets and
 /// sent with UDP_SEGMENT; received datagrams (UDP_GRO, recvmmsg) are merged back into super-segments.
 /// One egress and one ingress thread per TUN queue; route updates never block them (see <see cref="UdpRouteTable"/>).
+/// Wiring: <c>TunDevice.Open(new TunOptions())</c> and <see cref="Create"/> in the target namespace; give flannel0
+/// <c>&lt;subnet&gt;.0/32</c>, MTU = underlay MTU - 28, link up and <c>&lt;Network&gt; dev flannel0</c>; <see cref="Start"/>;
+/// per remote lease <c>Routes.Set(subnet, new NextHop(publicIp, port))</c> / <c>Routes.Remove(subnet)</c>;
+/// <see cref="Dispose"/> then dispose the TUN.
 /// </summary>
 public sealed partial class UdpForwarder : IDisposable
 {
