@@ -1,0 +1,104 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Flannel.Linux.Packets;
+
+/// <summary>
+/// The RFC 1071 ones'-complement checksum used by IPv4, ICMP, TCP and UDP. Sums are kept as "partial" values
+/// (16-bit, not complemented, in network-order value space) so pieces such as the pseudo-header can be combined.
+/// </summary>
+public static class InternetChecksum
+{
+    /// <summary>Adds <paramref name="data"/> (starting at an even offset of the checksummed region) to a partial sum.</summary>
+    public static uint Sum(ReadOnlySpan<byte> data, uint initial = 0)
+    {
+        // RFC 1071 §2(B): the sum is byte-order independent, so add native (little-endian) words eight bytes at a
+        // time and swap once at the end.
+        ulong acc = 0;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && data.Length >= 64)
+        {
+            i = SumVector(data, ref acc);
+        }
+
+        ReadOnlySpan<ulong> words = MemoryMarshal.Cast<byte, ulong>(data[i..]);
+        foreach (ulong w in words)
+        {
+            acc += (uint)w;
+            acc += w >> 32;
+        }
+
+        i += words.Length * 8;
+        if (data.Length - i >= 4)
+        {
+            acc += MemoryMarshal.Read<uint>(data[i..]);
+            i += 4;
+        }
+
+        if (data.Length - i >= 2)
+        {
+            acc += MemoryMarshal.Read<ushort>(data[i..]);
+            i += 2;
+        }
+
+        if (i < data.Length)
+        {
+            // A trailing odd byte is the high byte of a network-order word, i.e. the low byte of a native one.
+            acc += data[i];
+        }
+
+        ushort native = Fold(acc);
+        ushort network = BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(native) : native;
+        return Fold((ulong)network + initial);
+    }
+
+    /// <summary>
+    /// Adds whole 32-byte blocks as 16-bit native words widened into 32-bit lanes; returns the bytes consumed.
+    /// Lanes are flushed into <paramref name="acc"/> before they could overflow (65535 per add, 2^16 adds).
+    /// </summary>
+    private static int SumVector(ReadOnlySpan<byte> data, ref ulong acc)
+    {
+        ref byte start = ref MemoryMarshal.GetReference(data);
+        int blocks = data.Length / 32;
+        int done = 0;
+        while (done < blocks)
+        {
+            int chunk = Math.Min(blocks - done, 16384);
+            Vector256<uint> lanes0 = Vector256<uint>.Zero;
+            Vector256<uint> lanes1 = Vector256<uint>.Zero;
+            for (int b = done; b < done + chunk; b++)
+            {
+                Vector256<ushort> v = Vector256.LoadUnsafe(ref start, (nuint)(b * 32)).AsUInt16();
+                (Vector256<uint> lo, Vector256<uint> hi) = Vector256.Widen(v);
+                lanes0 += lo;
+                lanes1 += hi;
+            }
+
+            (Vector256<ulong> a, Vector256<ulong> b2) = Vector256.Widen(lanes0);
+            (Vector256<ulong> c, Vector256<ulong> d) = Vector256.Widen(lanes1);
+            acc += Vector256.Sum(a + b2 + c + d);
+            done += chunk;
+        }
+
+        return blocks * 32;
+    }
+
+    /// <summary>The partial sum of the IPv4 pseudo-header used by TCP and UDP.</summary>
+    public static uint PseudoHeaderSum(uint source, uint destination, byte protocol, int length) =>
+        Fold((ulong)(source >> 16) + (source & 0xffff) + (destination >> 16) + (destination & 0xffff) + protocol + (uint)length);
+
+    /// <summary>The checksum field value for <paramref name="data"/>: the complement of its sum.</summary>
+    public static ushort Compute(ReadOnlySpan<byte> data, uint initial = 0) => (ushort)~Sum(data, initial);
+
+    /// <summary>Folds carries back into the low 16 bits.</summary>
+    public static ushort Fold(ulong sum)
+    {
+        sum = (sum & 0xffffffff) + (sum >> 32);
+        sum = (sum & 0xffffffff) + (sum >> 32);
+        sum = (sum & 0xffff) + (sum >> 16);
+        sum = (sum & 0xffff) + (sum >> 16);
+        sum = (sum & 0xffff) + (sum >> 16);
+        return (ushort)sum;
+    }
+}

@@ -1,0 +1,40 @@
+namespace Flanneld.Backends.Udp;
+
+/// <summary>
+/// Settings of the udp data path. The defaults are the fast path; each optimisation can be switched off on its own
+/// (for the benchmark and as an escape hatch), and <see cref="Plain"/> is the one-packet-per-call baseline.
+/// </summary>
+public sealed record UdpForwarderOptions
+{
+    public const ushort DefaultPort = 8285;
+
+    /// <summary>Public IPv4 (host order) the socket binds to; 0 binds all addresses.</summary>
+    public uint BindAddress { get; init; }
+
+    public ushort Port { get; init; } = DefaultPort;
+
+    /// <summary>
+    /// Source of the ICMP errors we send back through the TUN. Upstream uses the flannel0 address, but the kernel
+    /// drops packets entering flannel0 from one of its own addresses (martian source, unless accept_local is set),
+    /// so 0, the default, answers from the unreachable destination address itself, which always gets through.
+    /// </summary>
+    public uint IcmpSourceAddress { get; init; }
+
+    /// <summary>Send each TUN super-segment's datagrams with UDP_SEGMENT (probed; falls back when missing).</summary>
+    public bool UdpGso { get; init; } = true;
+
+    /// <summary>Receive with UDP_GRO (probed).</summary>
+    public bool UdpGro { get; init; } = true;
+
+    /// <summary>Merge consecutive TCP segments into one TUN write (needs the TUN's virtio_net_hdr).</summary>
+    public bool Coalesce { get; init; } = true;
+
+    /// <summary>Messages per recvmmsg call.</summary>
+    public int ReceiveBatch { get; init; } = 16;
+
+    /// <summary>SO_RCVBUF/SO_SNDBUF for the socket; 0 keeps the kernel default.</summary>
+    public int SocketBufferBytes { get; init; } = 4 << 20;
+
+    /// <summary>The baseline: one packet per read, send, receive and write. Pair it with a TUN opened without offload.</summary>
+    public UdpForwarderOptions Plain() => this with { UdpGso = false, UdpGro = false, Coalesce = false, ReceiveBatch = 1 };
+}
