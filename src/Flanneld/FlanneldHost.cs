@@ -4,6 +4,7 @@ using Flannel.Linux.Netlink;
 using Flanneld.Backends;
 using Flanneld.Backends.Alloc;
 using Flanneld.Backends.HostGw;
+using Flanneld.Backends.Udp;
 using Flanneld.Backends.Vxlan;
 using Flanneld.Daemon;
 using Flanneld.Health;
@@ -52,6 +53,7 @@ internal static class FlanneldHost
             {
                 "vxlan" => new VxlanBackend(netlink, loggers.CreateLogger("vxlan")),
                 "host-gw" => new HostGwBackend(netlink, loggers.CreateLogger("host-gw")),
+                "udp" => new UdpBackend(netlink, loggers.CreateLogger("udp")),
                 "alloc" => new AllocBackend(),
                 _ => throw new ConfigException("Backend.Type", $"backend type {type} is not supported by Flannel.NET yet"),
             };

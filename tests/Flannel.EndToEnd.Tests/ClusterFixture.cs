@@ -108,3 +108,19 @@ public sealed class VxlanLifecycleFixture : ClusterFixture
 
     protected override int PodsPerNode => 1;
 }
+
+public sealed class UdpFixture : ClusterFixture
+{
+    protected override string Backend => """{"Type":"udp"}""";
+
+    protected override int PodsPerNode => 1;
+}
+
+public sealed class AllocFixture : ClusterFixture
+{
+    protected override string Backend => """{"Type":"alloc"}""";
+
+    protected override int Nodes => 2;
+
+    protected override int PodsPerNode => 0;
+}

@@ -84,32 +84,39 @@ public sealed class FlanneldDaemon
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task[] loops =
         [
-            reconciler.RunAsync(stop.Token),
-            renewer.RunAsync(own, stop.Token),
-            network.RunAsync(stop.Token),
-            trafficRules.RunAsync(TimeSpan.FromSeconds(_options.IptablesResyncSeconds), stop.Token),
+            Guard(reconciler.RunAsync(stop.Token), stop),
+            Guard(renewer.RunAsync(own, stop.Token), stop),
+            Guard(network.RunAsync(stop.Token), stop),
+            Guard(trafficRules.RunAsync(TimeSpan.FromSeconds(_options.IptablesResyncSeconds), stop.Token), stop),
         ];
         SystemdNotifier.NotifyReady(_logger);
 
         try
         {
-            // The first loop to fail (a lost lease) stops the others; cancellation stops all of them.
-            Task first = await Task.WhenAny(loops);
-            await stop.CancelAsync();
-            await first;
+            await Task.WhenAll(loops);
         }
-        finally
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            SystemdNotifier.NotifyStopping(_logger);
+            DaemonLog.ShuttingDown(_logger);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A loop that fails (a lost lease) stops the others; one that simply has nothing to do (alloc's upkeep) does not.
+    /// </summary>
+    private static async Task Guard(Task loop, CancellationTokenSource stop)
+    {
+        try
+        {
+            await loop;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
             await stop.CancelAsync();
-            await Task.WhenAll(loops).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            if (cancellationToken.IsCancellationRequested)
-            {
-                SystemdNotifier.NotifyStopping(_logger);
-                DaemonLog.ShuttingDown(_logger);
-            }
+            throw;
         }
-
-        cancellationToken.ThrowIfCancellationRequested();
     }
 
     private async Task<NetConfig> GetConfigAsync(CancellationToken cancellationToken)

@@ -1,0 +1,32 @@
+using System.Text.Json.Nodes;
+using Flannel.Lab;
+
+namespace Flannel.EndToEnd.Tests;
+
+public sealed class UdpClusterTests(UdpFixture fixture) : IClassFixture<UdpFixture>
+{
+    [Fact]
+    public async Task Start_TunRouteMtuAndLeaseAsUpstream()
+    {
+        LabNode node = fixture.Cluster.Nodes[0];
+        Assert.Equal(1472, fixture.Env[node].Mtu);
+        JsonNode link = (await KernelView.LinkAsync(node, "flannel0"))!;
+        Assert.Equal(1472, (int)link["mtu"]!);
+        Assert.Contains(("198.18.0.0/16", (string?)null, "flannel0", false), await KernelView.RoutesAsync(node));
+        IReadOnlyDictionary<string, string> leases = await fixture.Cluster.GetLeasesAsync();
+        Assert.Contains($$"""{"PublicIP":"{{node.Address}}","PublicIPv6":null}""", leases.Values);
+    }
+
+    [Fact]
+    public async Task Pods_PingAcrossNodes_AndTcpTransferArrivesIntact()
+    {
+        Assert.True(await KernelView.EventuallyAsync(async () => (await fixture.CrossNodePingFailuresAsync()).Count == 0, TimeSpan.FromSeconds(10)),
+            string.Join('\n', await fixture.CrossNodePingFailuresAsync()));
+        (var client, var server) = await PodSockets.ConnectAsync(fixture.Cluster.Nodes[0].Pods[0], fixture.Cluster.Nodes[2].Pods[0], 5003);
+        using (client)
+        using (server)
+        {
+            Assert.True(await PodSockets.TransferIntactAsync(client, server, 16 << 20));
+        }
+    }
+}
