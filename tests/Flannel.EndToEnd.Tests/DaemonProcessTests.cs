@@ -37,4 +37,17 @@ public sealed class DaemonProcessTests(AllocFixture fixture) : IClassFixture<All
         await fixture.Cluster.EtcdCtlAsync("del", "--prefix", "/coreos.com/network/subnets/198.18.20");
         await fixture.Cluster.EtcdCtlAsync("del", "/coreos.com/network/subnets/not-a-subnet");
     }
+
+    [Fact]
+    public async Task OwnLeaseDeleted_DaemonTakesTheSameSubnetBack()
+    {
+        LabNode node = fixture.Cluster.Nodes[0];
+        string key = "/coreos.com/network/subnets/" + fixture.Env[node].Subnet!.Value.ToString().Replace('/', '-');
+        Assert.Contains(key, (await fixture.Cluster.GetLeasesAsync()).Keys);
+        await fixture.Cluster.EtcdCtlAsync("del", key);
+        Assert.True(await KernelView.EventuallyAsync(async () =>
+            (await fixture.Cluster.GetLeasesAsync()).TryGetValue(key, out string? value) && value.Contains(node.Address, StringComparison.Ordinal),
+            TimeSpan.FromSeconds(10)), "the deleted lease was not taken back:\n" + node.Flanneld!.ReadLog());
+        Assert.False(node.Flanneld!.HasExited);
+    }
 }
