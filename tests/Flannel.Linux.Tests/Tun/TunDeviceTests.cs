@@ -1,3 +1,4 @@
+using Flannel.Testing;
 using System.Buffers.Binary;
 using Flannel.Core.Net;
 using Flannel.Linux.Packets;
@@ -14,7 +15,7 @@ public class TunDeviceTests
     [Fact]
     public void Open_WithOffload_NegotiatesVnetHeaderAndTso()
     {
-        using TestNamespace ns = TestNamespace.Create("tun-offload");
+        using ShellTestNamespace ns = ShellTestNamespace.Create("tun-offload");
         using TunDevice tun = ns.Enter(() => TunDevice.Open(new TunOptions { Name = "flannel0" }));
 
         Assert.Equal("flannel0", tun.Name);
@@ -27,7 +28,7 @@ public class TunDeviceTests
     [Fact]
     public void Open_Plain_MatchesUpstreamDevice()
     {
-        using TestNamespace ns = TestNamespace.Create("tun-plain");
+        using ShellTestNamespace ns = ShellTestNamespace.Create("tun-plain");
         using TunDevice tun = ns.Enter(() => TunDevice.Open(new TunOptions { Name = "flannel%d", Offload = false }));
 
         Assert.Equal("flannel0", tun.Name);
@@ -38,7 +39,7 @@ public class TunDeviceTests
     [Fact]
     public void Open_MultiQueue_OpensOneDescriptorPerQueue()
     {
-        using TestNamespace ns = TestNamespace.Create("tun-mq");
+        using ShellTestNamespace ns = ShellTestNamespace.Create("tun-mq");
         using TunDevice tun = ns.Enter(() => TunDevice.Open(new TunOptions { Queues = 2 }));
         Assert.Equal(2, tun.QueueCount);
         Assert.Contains("multi_queue", ns.Ip("-d link show flannel0"), StringComparison.Ordinal);
@@ -47,7 +48,7 @@ public class TunDeviceTests
     [Fact]
     public void Dispose_RemovesDevice()
     {
-        using TestNamespace ns = TestNamespace.Create("tun-dispose");
+        using ShellTestNamespace ns = ShellTestNamespace.Create("tun-dispose");
         TunDevice tun = ns.Enter(() => TunDevice.Open(new TunOptions()));
         tun.Dispose();
         Assert.DoesNotContain("flannel0", ns.Ip("link show"), StringComparison.Ordinal);
@@ -58,7 +59,7 @@ public class TunDeviceTests
     [InlineData(false)]
     public async Task WriteEchoRequest_KernelRepliesThroughTun(bool offload)
     {
-        using TestNamespace ns = TestNamespace.Create(offload ? "tun-echo-o" : "tun-echo-p");
+        using ShellTestNamespace ns = ShellTestNamespace.Create(offload ? "tun-echo-o" : "tun-echo-p");
         using TunDevice tun = ns.Enter(() => TunDevice.Open(new TunOptions { Offload = offload }));
         ns.Ip("addr add 198.18.1.0/32 dev flannel0");
         ns.Ip("link set flannel0 mtu 1472 up");
@@ -76,7 +77,7 @@ public class TunDeviceTests
     [Fact]
     public async Task LocalTcpSend_WithOffload_ArrivesAsGsoSuperSegment()
     {
-        using TestNamespace ns = TestNamespace.Create("tun-tso");
+        using ShellTestNamespace ns = ShellTestNamespace.Create("tun-tso");
         using TunDevice tun = ns.Enter(() => TunDevice.Open(new TunOptions()));
         ns.Ip("addr add 198.18.1.0/32 dev flannel0");
         ns.Ip("link set flannel0 mtu 1472 up");

@@ -1,3 +1,4 @@
+using Flannel.Testing;
 using Flannel.Core.Net;
 using Flannel.Linux.Tun;
 using Flanneld.Backends.Udp;
@@ -20,8 +21,8 @@ internal sealed class TwoNodeLab : IDisposable
     {
         try
         {
-            Node1 = Own(TestNamespace.Create($"{name}-n1"));
-            Node2 = Own(TestNamespace.Create($"{name}-n2"));
+            Node1 = Own(ShellTestNamespace.Create($"{name}-n1"));
+            Node2 = Own(ShellTestNamespace.Create($"{name}-n2"));
             Node1.Ip($"link add eth0 type veth peer name eth0 netns {Node2.Name}");
             Plumb(Node1, 1);
             Plumb(Node2, 2);
@@ -44,9 +45,9 @@ internal sealed class TwoNodeLab : IDisposable
 
     public static UdpForwarderOptions Plain { get; } = new UdpForwarderOptions().Plain();
 
-    public TestNamespace Node1 { get; } = null!;
+    public ShellTestNamespace Node1 { get; } = null!;
 
-    public TestNamespace Node2 { get; } = null!;
+    public ShellTestNamespace Node2 { get; } = null!;
 
     public UdpForwarder Forwarder1 { get; } = null!;
 
@@ -63,7 +64,7 @@ internal sealed class TwoNodeLab : IDisposable
         }
     }
 
-    private static void Plumb(TestNamespace ns, int node)
+    private static void Plumb(ShellTestNamespace ns, int node)
     {
         ns.Ip($"addr add 192.0.2.{node}/24 dev eth0");
         ns.Ip("link set eth0 up");
@@ -77,7 +78,7 @@ internal sealed class TwoNodeLab : IDisposable
         return disposable;
     }
 
-    private UdpForwarder StartForwarder(TestNamespace ns, int node, UdpForwarderOptions mode, int queues)
+    private UdpForwarder StartForwarder(ShellTestNamespace ns, int node, UdpForwarderOptions mode, int queues)
     {
         UdpForwarderOptions options = mode with { BindAddress = Ip4.Parse($"192.0.2.{node}") };
         TunDevice tun = Own(ns.Enter(() => TunDevice.Open(new TunOptions { Offload = !IsPlain(mode), Queues = queues })));

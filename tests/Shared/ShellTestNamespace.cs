@@ -2,24 +2,24 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
-namespace Flanneld.Tests.Backends.Udp;
+namespace Flannel.Testing;
 
 /// <summary>
 /// A throwaway network namespace (<c>fnt-&lt;run id&gt;-&lt;name&gt;</c>), deleted on dispose. Plumbing uses
 /// <c>ip</c> until the netlink layer lands; code runs inside via setns on a dedicated thread.
 /// </summary>
-internal sealed partial class TestNamespace : IDisposable
+internal sealed partial class ShellTestNamespace : IDisposable
 {
     private const int CloneNewNet = 0x40000000;
     private static readonly string RunId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
 
-    private TestNamespace(string name) => Name = name;
+    private ShellTestNamespace(string name) => Name = name;
 
     public string Name { get; }
 
-    public static TestNamespace Create(string name)
+    public static ShellTestNamespace Create(string name)
     {
-        var ns = new TestNamespace($"fnt-{RunId}-{name}");
+        var ns = new ShellTestNamespace($"fnt-{RunId}-{name}");
         Run("ip", $"netns add {ns.Name}");
         ns.Ip("link set lo up");
         return ns;
