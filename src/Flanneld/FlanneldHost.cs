@@ -61,7 +61,10 @@ internal static class FlanneldHost
             using var metrics = new FlannelMetrics();
             ITrafficManager TrafficRules(NetConfig config) =>
                 TrafficManagerFactory.Create(config.EnableNFTables, options.IpMasqFullyRandomDisable, loggers.CreateLogger("traffic"), metrics);
-            var daemon = new FlanneldDaemon(options, store, Backends, new NetlinkInterfaceResolver(netlink, options), TrafficRules, metrics, TimeProvider.System, logger);
+            BlackholeRouteKeeper? blackhole = options.IpBlackholeRoute
+                ? new BlackholeRouteKeeper(netlink, TimeSpan.FromSeconds(options.IptablesResyncSeconds), logger)
+                : null;
+            var daemon = new FlanneldDaemon(options, store, Backends, new NetlinkInterfaceResolver(netlink, options), TrafficRules, metrics, blackhole, TimeProvider.System, logger);
 
             // Health first, as upstream: /healthz answers while the daemon still waits for its config.
             await using HealthServer? health = options.HealthzPort > 0

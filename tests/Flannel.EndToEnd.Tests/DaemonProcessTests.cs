@@ -50,4 +50,17 @@ public sealed class DaemonProcessTests(AllocFixture fixture) : IClassFixture<All
             TimeSpan.FromSeconds(10)), "the deleted lease was not taken back:\n" + node.Flanneld!.ReadLog());
         Assert.False(node.Flanneld!.HasExited);
     }
+
+    [Fact]
+    public async Task IpBlackholeRoute_AddsBlackholeForOwnSubnet_AndPutsItBack()
+    {
+        LabNode node = await fixture.Cluster.AddNodeAsync();
+        node.StartFlanneld("--ip-blackhole-route", "--iptables-resync=1");
+        string subnet = (await node.WaitForSubnetEnvAsync(TimeSpan.FromSeconds(30))).Subnet!.Value.ToString();
+        Assert.True(await KernelView.EventuallyAsync(async () => (await node.IpAsync("route", "show", "type", "blackhole")).Contains(subnet, StringComparison.Ordinal), TimeSpan.FromSeconds(5)),
+            "no blackhole route:\n" + await node.IpAsync("route") + node.Flanneld!.ReadLog());
+        await node.IpAsync("route", "del", "blackhole", subnet);
+        Assert.True(await KernelView.EventuallyAsync(async () => (await node.IpAsync("route", "show", "type", "blackhole")).Contains(subnet, StringComparison.Ordinal), TimeSpan.FromSeconds(5)),
+            "the blackhole route did not come back within the resync period");
+    }
 }

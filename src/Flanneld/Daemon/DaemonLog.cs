@@ -50,6 +50,12 @@ internal static partial class DaemonLog
     [LoggerMessage(15, LogLevel.Error, "Programming the kernel for lease events failed; the next snapshot or resync repairs it")]
     public static partial void ApplyFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(17, LogLevel.Information, "Added blackhole route for {Subnet}")]
+    public static partial void BlackholeRouteAdded(ILogger logger, string subnet);
+
+    [LoggerMessage(18, LogLevel.Warning, "Could not add the blackhole route for {Subnet}: {Reason}")]
+    public static partial void BlackholeRouteFailed(ILogger logger, string subnet, string reason);
+
     [LoggerMessage(16, LogLevel.Information, "Shutting down; the lease and the kernel state stay in place")]
     public static partial void ShuttingDown(ILogger logger);
 }

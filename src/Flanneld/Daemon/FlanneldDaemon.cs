@@ -22,6 +22,7 @@ public sealed class FlanneldDaemon
     private readonly IExternalInterfaceResolver _interfaces;
     private readonly Func<NetConfig, ITrafficManager> _trafficRules;
     private readonly FlannelMetrics _metrics;
+    private readonly BlackholeRouteKeeper? _blackhole;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -33,9 +34,11 @@ public sealed class FlanneldDaemon
         IExternalInterfaceResolver interfaces,
         Func<NetConfig, ITrafficManager> trafficRules,
         FlannelMetrics metrics,
+        BlackholeRouteKeeper? blackhole,
         TimeProvider time,
         ILogger logger)
     {
+        _blackhole = blackhole;
         _trafficRules = trafficRules;
         _metrics = metrics;
         _options = options;
@@ -88,6 +91,7 @@ public sealed class FlanneldDaemon
             Guard(renewer.RunAsync(own, stop.Token), stop),
             Guard(network.RunAsync(stop.Token), stop),
             Guard(trafficRules.RunAsync(TimeSpan.FromSeconds(_options.IptablesResyncSeconds), stop.Token), stop),
+            Guard(_blackhole?.RunAsync(lease, stop.Token) ?? Task.CompletedTask, stop),
         ];
         SystemdNotifier.NotifyReady(_logger);
 
