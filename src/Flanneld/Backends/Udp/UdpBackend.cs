@@ -47,7 +47,7 @@ public sealed class UdpBackend : IBackend
         Lease lease = await context.Store.AcquireLeaseAsync(request, cancellationToken);
         Ip4Net subnet = lease.Subnet ?? throw new InvalidOperationException("the udp backend needs an IPv4 lease");
 
-        var tun = TunDevice.Open(new TunOptions());
+        var tun = TunDevice.Open(new TunOptions { Offload = config.Offload });
         UdpForwarder? forwarder = null;
         try
         {
@@ -58,11 +58,12 @@ public sealed class UdpBackend : IBackend
             await _netlink.SetLinkUpAsync(link.Index, cancellationToken);
             await _netlink.ReplaceRouteAsync(new Route { Destination = network, OutputInterface = link.Index }, cancellationToken);
 
-            forwarder = UdpForwarder.Create(tun, new UdpForwarderOptions
+            var options = new UdpForwarderOptions
             {
                 BindAddress = Ip4.FromIPAddress(iface.Address ?? publicIP),
                 Port = (ushort)config.Port,
-            }, _logger);
+            };
+            forwarder = UdpForwarder.Create(tun, config.Offload ? options : options.Plain(), _logger);
             forwarder.Start();
             return new UdpNetwork(lease, mtu, network, (ushort)config.Port, tun, forwarder, _logger);
         }

@@ -8,10 +8,17 @@ public sealed record UdpConfig
 {
     public const int DefaultPort = 8285;
 
-    private static readonly string[] Keys = ["Port"];
+    private static readonly string[] Keys = ["Port", "Offload"];
 
     /// <summary>The UDP port every node listens on and sends to.</summary>
     public int Port { get; init; } = DefaultPort;
+
+    /// <summary>
+    /// Flannel.NET only (upstream ignores the key): false forwards one packet per system call, as upstream does, for
+    /// comparison and debugging. The default takes TCP super-segments from the TUN and batches datagrams; the wire format
+    /// is the same either way.
+    /// </summary>
+    public bool Offload { get; init; } = true;
 
     /// <summary>Reads the Backend object (its Type and unknown keys are ignored); empty text gives the defaults.</summary>
     public static UdpConfig Parse(string backendJson)
@@ -26,6 +33,12 @@ public sealed record UdpConfig
         var config = new UdpConfig();
         foreach ((string? key, JsonProperty property) in GoJson.Members(document.RootElement, Keys))
         {
+            if (key == "Offload")
+            {
+                config = GoJson.ReadBool(property.Value, NetConfigParser.Context, "Backend.Offload") is { } offload ? config with { Offload = offload } : config;
+                continue;
+            }
+
             if (key is null || GoJson.ReadInt(property.Value, NetConfigParser.Context, "Backend.Port") is not { } port)
             {
                 continue;
