@@ -51,7 +51,8 @@ public abstract class KubeClusterTests<TFixture>(TFixture fixture)
         foreach ((LabNode node, Flannel.Core.Config.SubnetEnv env) in fixture.Env)
         {
             string podCidr = KubeLabCluster.PodCidrOf(node);
-            Assert.Equal(podCidr.Replace(".0/24", ".1/24", StringComparison.Ordinal), env.Subnet?.ToString());
+            Assert.Equal(podCidr, env.Subnet?.ToString());
+            Assert.Contains("FLANNEL_SUBNET=" + podCidr.Replace(".0/24", ".1/24", StringComparison.Ordinal) + "\n", File.ReadAllText(node.SubnetFile), StringComparison.Ordinal);
             Assert.Equal("198.18.0.0/16", Assert.Single(env.Networks).ToString());
         }
     }
