@@ -13,7 +13,8 @@ using Microsoft.Extensions.Logging;
 namespace Flannel.Lab.Kubernetes;
 
 /// <summary>
-/// An in-process stand-in for kube-apiserver's <c>/api/v1/nodes</c> (and pod GET), served by Kestrel on 127.0.0.1,
+/// An in-process stand-in for kube-apiserver's <c>/api/v1/nodes</c> (and pod GET), served by Kestrel on 127.0.0.1
+/// (or on a listening socket the caller made, e.g. inside the lab's underlay namespace),
 /// following the API's documented rules: one global resourceVersion bumped on every write; list (with limit/continue)
 /// and watch from a resourceVersion as newline-delimited JSON; a bounded event window, after which a watch gets an
 /// ERROR event carrying a 410 Expired Status inside HTTP 200; BOOKMARK events when asked; watches closed at

@@ -19,6 +19,7 @@ public sealed class KubeLabCluster : IAsyncDisposable
     public const string Token = "flannel-lab-token";
 
     private Socket? _listener;
+    private FakeKubeApiServer? _api;
 
     private KubeLabCluster(LabCluster cluster)
     {
@@ -29,7 +30,7 @@ public sealed class KubeLabCluster : IAsyncDisposable
 
     public LabCluster Cluster { get; }
 
-    public FakeKubeApiServer Api { get; private set; } = null!;
+    public FakeKubeApiServer Api => _api ?? throw new InvalidOperationException("the API server is not running");
 
     public string KubeconfigFile { get; }
 
@@ -77,8 +78,8 @@ public sealed class KubeLabCluster : IAsyncDisposable
             });
         }
 
-        Api = await FakeKubeApiServer.StartAsync(_listener);
-        Api.RequiredBearerToken = Token;
+        _api = await FakeKubeApiServer.StartAsync(_listener);
+        _api.RequiredBearerToken = Token;
         await File.WriteAllTextAsync(KubeconfigFile, Kubeconfig());
         await File.WriteAllTextAsync(NetConfigFile, Cluster.Options.NetConfig ?? "{}");
         foreach (LabNode node in Cluster.Nodes)
@@ -150,9 +151,9 @@ public sealed class KubeLabCluster : IAsyncDisposable
             }
         }
 
-        if (Api is not null)
+        if (_api is not null)
         {
-            await Api.DisposeAsync();
+            await _api.DisposeAsync();
         }
 
         _listener?.Dispose();
