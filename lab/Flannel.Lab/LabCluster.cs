@@ -52,13 +52,17 @@ public sealed class LabCluster : IAsyncDisposable
         await Ip(UnderlayNamespace, "link", "add", "br0", "type", "bridge");
         await Ip(UnderlayNamespace, "addr", "add", LabPaths.EtcdAddress + "/24", "dev", "br0");
         await Ip(UnderlayNamespace, "link", "set", "br0", "up");
-        await StartEtcdAsync(cancellationToken);
+        if (Options.Etcd)
+        {
+            await StartEtcdAsync(cancellationToken);
+        }
+
         for (int i = 1; i <= Options.Nodes; i++)
         {
             await AddNodeAsync(cancellationToken);
         }
 
-        if (Options.NetConfig is { } netConfig)
+        if (Options.Etcd && Options.NetConfig is { } netConfig)
         {
             await EtcdCtlAsync("put", "/coreos.com/network/config", netConfig);
         }

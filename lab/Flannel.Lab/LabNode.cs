@@ -37,7 +37,11 @@ public sealed class LabNode : IAsyncDisposable
     public IReadOnlyList<LabPod> Pods => _pods;
 
     /// <summary>Starts flanneld in this node's namespace with the lab's etcd and this node's subnet file.</summary>
-    public LabProcess StartFlanneld(params string[] extraArgs)
+    public LabProcess StartFlanneld(params string[] extraArgs) => StartFlanneld(null, extraArgs);
+
+    /// <summary>Starts flanneld with this node's subnet file, the lab's etcd (when it runs one), extra environment
+    /// variables (NODE_NAME in Kubernetes mode) and extra flags.</summary>
+    public LabProcess StartFlanneld(IDictionary<string, string>? env, params string[] extraArgs)
     {
         if (Flanneld is { HasExited: false })
         {
@@ -46,11 +50,11 @@ public sealed class LabNode : IAsyncDisposable
 
         string[] args =
         [
-            "--etcd-endpoints=" + LabPaths.EtcdEndpoint,
+            .. _cluster.Options.Etcd ? ["--etcd-endpoints=" + LabPaths.EtcdEndpoint] : Array.Empty<string>(),
             "--subnet-file=" + SubnetFile,
             .. extraArgs,
         ];
-        Flanneld = LabProcess.Start(Namespace, Path.Combine(_cluster.Options.BinDir, "flanneld"), args, Path.Combine(WorkDir, "flanneld.log"));
+        Flanneld = LabProcess.Start(Namespace, Path.Combine(_cluster.Options.BinDir, "flanneld"), args, Path.Combine(WorkDir, "flanneld.log"), env);
         return Flanneld;
     }
 

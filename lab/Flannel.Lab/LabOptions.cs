@@ -6,8 +6,13 @@ public sealed record LabOptions
     /// <summary>Number of node namespaces (192.0.2.1, .2, ...).</summary>
     public int Nodes { get; init; } = 3;
 
-    /// <summary>net-conf.json written to etcd at <c>/coreos.com/network/config</c>; null writes nothing.</summary>
+    /// <summary>net-conf.json written to etcd at <c>/coreos.com/network/config</c> (or, without etcd, to the file a
+    /// Kubernetes-mode flanneld reads); null writes nothing.</summary>
     public string? NetConfig { get; init; } = """{"Network":"198.18.0.0/16","SubnetLen":24,"Backend":{"Type":"vxlan"}}""";
+
+    /// <summary>Whether the underlay runs etcd and flanneld is pointed at it; off when another store (a Kubernetes API
+    /// server) stands in.</summary>
+    public bool Etcd { get; init; } = true;
 
     /// <summary>Where flanneld and the flannel CNI plugin are (FLANNEL_BIN_DIR, else artifacts/bin of the checkout).</summary>
     public string BinDir { get; init; } = LabPaths.BinDir;

@@ -20,14 +20,14 @@ public abstract class ClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _cluster = await LabCluster.CreateAsync(new LabOptions
+        _cluster = await CreateClusterAsync(new LabOptions
         {
             Nodes = Nodes,
             NetConfig = """{"Network":"198.18.0.0/16","SubnetLen":24,"Backend":""" + Backend + "}",
         });
         foreach (LabNode node in Cluster.Nodes)
         {
-            node.StartFlanneld();
+            StartFlanneld(node);
         }
 
         foreach (LabNode node in Cluster.Nodes)
@@ -44,9 +44,16 @@ public abstract class ClusterFixture : IAsyncLifetime
     {
         if (_cluster is not null)
         {
-            await _cluster.DisposeAsync();
+            await DisposeClusterAsync(_cluster);
         }
     }
+
+    /// <summary>Builds the namespaces and the store (etcd here; the Kubernetes fixtures use the fake API server).</summary>
+    protected virtual async Task<LabCluster> CreateClusterAsync(LabOptions options) => await LabCluster.CreateAsync(options);
+
+    protected virtual void StartFlanneld(LabNode node) => node.StartFlanneld();
+
+    protected virtual ValueTask DisposeClusterAsync(LabCluster cluster) => cluster.DisposeAsync();
 
     /// <summary>Every pod pings every pod on the other nodes; returns the pairs that failed.</summary>
     public async Task<List<string>> CrossNodePingFailuresAsync()

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Flannel.Lab.Kubernetes;
 using Flanneld.Leases.Kubernetes;
-using Flanneld.Tests.Fixtures.FakeKubeApi;
 using k8s;
 using k8s.Models;
 

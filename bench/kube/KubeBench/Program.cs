@@ -3,9 +3,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Flannel.Core.Leases;
+using Flannel.Lab.Kubernetes;
 using Flanneld.Leases.Kubernetes;
 using Flanneld.Options;
-using Flanneld.Tests.Fixtures.FakeKubeApi;
 using KubeBench;
 using Microsoft.Extensions.Logging.Abstractions;
 

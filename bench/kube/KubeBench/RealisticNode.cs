@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Flanneld.Tests.Fixtures.FakeKubeApi;
+using Flannel.Lab.Kubernetes;
 
 namespace KubeBench;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using Flanneld.Tests.Fixtures.FakeKubeApi;
+using Flannel.Lab.Kubernetes;
 
 namespace Flanneld.Tests.Leases.Kubernetes;
 

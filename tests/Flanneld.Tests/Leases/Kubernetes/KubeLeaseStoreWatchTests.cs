@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Flannel.Core.Leases;
 using Flannel.Core.Net;
 using Flanneld.Leases.Kubernetes;
-using Flanneld.Tests.Fixtures.FakeKubeApi;
+using Flannel.Lab.Kubernetes;
 using static Flanneld.Tests.Leases.Kubernetes.KubeTestSupport;
 
 namespace Flanneld.Tests.Leases.Kubernetes;

@@ -4,7 +4,7 @@ using Flannel.Core.Config;
 using Flannel.Core.Leases;
 using Flannel.Core.Net;
 using Flanneld.Leases.Kubernetes;
-using Flanneld.Tests.Fixtures.FakeKubeApi;
+using Flannel.Lab.Kubernetes;
 using Microsoft.Extensions.Logging;
 
 namespace Flanneld.Tests.Leases.Kubernetes;

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Flanneld.Tests.Fixtures.FakeKubeApi;
+namespace Flannel.Lab.Kubernetes;
 
 /// <summary>
 /// The three patch types the API server accepts, applied to Node JSON: strategic merge (maps merge, lists replace

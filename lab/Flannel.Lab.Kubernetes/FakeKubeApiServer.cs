@@ -1,17 +1,20 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
 
-namespace Flanneld.Tests.Fixtures.FakeKubeApi;
+namespace Flannel.Lab.Kubernetes;
 
 /// <summary>
-/// An in-process stand-in for kube-apiserver's <c>/api/v1/nodes</c> (and pod GET), served by Kestrel on 127.0.0.1,
+/// An in-process stand-in for kube-apiserver's <c>/api/v1/nodes</c> (and pod GET), served by Kestrel on 127.0.0.1
+/// (or on a listening socket the caller made, e.g. inside the lab's underlay namespace),
 /// following the API's documented rules: one global resourceVersion bumped on every write; list (with limit/continue)
 /// and watch from a resourceVersion as newline-delimited JSON; a bounded event window, after which a watch gets an
 /// ERROR event carrying a 410 Expired Status inside HTTP 200; BOOKMARK events when asked; watches closed at
@@ -97,18 +100,39 @@ public sealed class FakeKubeApiServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts the server on an ephemeral port of 127.0.0.1.</summary>
     public static async Task<FakeKubeApiServer> StartAsync()
     {
         var server = new FakeKubeApiServer();
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
-        WebApplication app = builder.Build();
-        app.Run(server.HandleAsync);
-        await app.StartAsync();
-        server._app = app;
+        WebApplication app = await server.RunAsync(options => options.Listen(IPAddress.Loopback, 0));
         server.BaseUri = new Uri(app.Urls.First());
         return server;
+    }
+
+    /// <summary>
+    /// Starts the server on a socket that is already bound and listening. The caller keeps owning it; a socket
+    /// created inside another network namespace serves that namespace (how the lab reaches its node namespaces).
+    /// </summary>
+    public static async Task<FakeKubeApiServer> StartAsync(Socket listener)
+    {
+        ArgumentNullException.ThrowIfNull(listener);
+        var endPoint = (IPEndPoint)(listener.LocalEndPoint ?? throw new ArgumentException("the socket is not bound", nameof(listener)));
+        var server = new FakeKubeApiServer();
+        await server.RunAsync(options => options.ListenHandle((ulong)listener.Handle));
+        server.BaseUri = new Uri($"http://{endPoint}/");
+        return server;
+    }
+
+    private async Task<WebApplication> RunAsync(Action<KestrelServerOptions> listen)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(listen);
+        WebApplication app = builder.Build();
+        app.Run(HandleAsync);
+        await app.StartAsync();
+        _app = app;
+        return app;
     }
 
     public async ValueTask DisposeAsync()
