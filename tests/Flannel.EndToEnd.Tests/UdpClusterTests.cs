@@ -29,4 +29,31 @@ public sealed class UdpClusterTests(UdpFixture fixture) : IClassFixture<UdpFixtu
             Assert.True(await PodSockets.TransferIntactAsync(client, server, 16 << 20));
         }
     }
+
+    [Fact]
+    public async Task MalformedDatagramsAtThePort_ChangeNothing()
+    {
+        LabNode target = fixture.Cluster.Nodes[1];
+        using (Flannel.Linux.Namespaces.NetworkNamespace ns = Flannel.Linux.Namespaces.NetworkNamespace.Open(fixture.Cluster.Nodes[0].Namespace))
+        using (var socket = ns.Run(() => new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp)))
+        {
+            var endpoint = new System.Net.IPEndPoint(System.Net.IPAddress.Parse(target.Address), 8285);
+            byte[][] garbage =
+            [
+                [],
+                [0x45],
+                [0x60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                [0x45, 0, 0xff, 0xff, 0, 0, 0, 0, 64, 17, 0, 0, 198, 18, 1, 1, 198, 18, 2, 2],
+                System.Security.Cryptography.RandomNumberGenerator.GetBytes(1400),
+            ];
+            for (int i = 0; i < 200; i++)
+            {
+                await socket.SendToAsync(garbage[i % garbage.Length], endpoint);
+            }
+        }
+
+        await Task.Delay(200);
+        Assert.False(target.Flanneld!.HasExited);
+        Assert.Empty(await fixture.CrossNodePingFailuresAsync());
+    }
 }
