@@ -15,6 +15,9 @@ public interface IBackendNetwork : IAsyncDisposable
     /// <summary>The MTU pods should use (FLANNEL_MTU).</summary>
     int Mtu { get; }
 
+    /// <summary>Kernel (or forwarder) entries programmed for remote leases, for the metrics.</summary>
+    int ProgrammedEntries => 0;
+
     /// <summary>
     /// Converges the kernel to exactly these remote leases: adds what is missing, removes what belongs to no lease
     /// (peers that vanished while the daemon was down), leaves correct entries alone (no flapping).

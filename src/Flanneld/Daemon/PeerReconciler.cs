@@ -68,10 +68,7 @@ public sealed class PeerReconciler
 
             _metrics.RecordReconcile(Stopwatch.GetElapsedTime(started));
             _metrics.SetPeersKnown(_watcher.Remote.Count);
-            if (_network is Backends.Routing.PeerNetwork peers)
-            {
-                _metrics.SetKernelEntries(peers.ProgrammedEntries);
-            }
+            _metrics.SetKernelEntries(_network.ProgrammedEntries);
 
             BatchApplied?.Invoke(events.Count);
         }

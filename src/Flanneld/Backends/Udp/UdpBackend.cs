@@ -83,6 +83,8 @@ public sealed class UdpBackend : IBackend
 
         public int Mtu => mtu;
 
+        public int ProgrammedEntries => forwarder.Routes.Count;
+
         public Task SyncAsync(IReadOnlyCollection<Lease> remoteLeases, CancellationToken cancellationToken)
         {
             forwarder.Routes.Replace(remoteLeases

@@ -7,7 +7,7 @@ internal static partial class EtcdLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Skipping etcd key {Key}: {Reason}")]
     public static partial void SkippedKey(ILogger logger, string key, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Acquired lease {Key} ({How}), expires {Expiration}")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Acquired lease {Key} ({How}), expires {Expiration:O}")]
     public static partial void Acquired(ILogger logger, string key, string how, DateTimeOffset? expiration);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting this node's lease {Key}: it does not fit the current network config")]
