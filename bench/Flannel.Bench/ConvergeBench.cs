@@ -34,6 +34,7 @@ internal static class ConvergeBench
         {
             await ClearAsync(node, vxlan);
             File.Delete(node.SubnetFile);
+            DateTime startedAt = DateTime.UtcNow;
             var clock = Stopwatch.StartNew();
             LabProcess daemon = node.StartFlanneld("--etcd-endpoints=" + BenchEtcd.Endpoint);
             try
@@ -69,6 +70,11 @@ internal static class ConvergeBench
                 }
 
                 remove.Add(clock.Elapsed.TotalMilliseconds);
+                if (run == runs - 1)
+                {
+                    Stats.LogTimeline(daemon.ReadLog(), startedAt);
+                }
+
                 Stats.Log($"converge {backend} {leases} run {run}: start {Stats.F(start[^1])} ms, +{Burst} {Stats.F(add[^1])} ms (txn {Stats.F(written)} ms), -{Burst} {Stats.F(remove[^1])} ms, VmHWM {Stats.F(p)} MiB, VmRSS {Stats.F(r)} MiB");
             }
             finally

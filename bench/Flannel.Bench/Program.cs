@@ -1,6 +1,6 @@
 using Flannel.Bench;
 
-// Usage: Flannel.Bench <startup|converge|join|iperf> [options]; see bench/run-all.sh.
+// Usage: Flannel.Bench <startup|converge|join|memory|iperf> [options]; see bench/run-all.sh.
 string what = args.Length > 0 ? args[0] : "";
 int Arg(int index, int fallback) => args.Length > index ? int.Parse(args[index], System.Globalization.CultureInfo.InvariantCulture) : fallback;
 var report = new Report("bench/run-all.sh " + string.Join(' ', args));
@@ -20,6 +20,9 @@ switch (what)
     case "join":
         await JoinBench.RunAsync(Arg(1, 10), report);
         break;
+    case "memory":
+        await MemoryBench.RunAsync(Arg(1, 3), report);
+        break;
     case "iperf":
         foreach (string backend in new[] { "vxlan", "host-gw" })
         {
@@ -28,7 +31,7 @@ switch (what)
 
         break;
     default:
-        Console.Error.WriteLine("usage: Flannel.Bench startup [runs] | converge [leases] [runs] | join [runs] | iperf [runs] [seconds]");
+        Console.Error.WriteLine("usage: Flannel.Bench startup [runs] | converge [leases] [runs] | join [runs] | memory [runs] | iperf [runs] [seconds]");
         return 2;
 }
 

@@ -25,6 +25,7 @@ internal static class StartupBench
         for (int run = 0; run <= runs; run++)
         {
             File.Delete(node.SubnetFile);
+            DateTime startedAt = DateTime.UtcNow;
             var clock = Stopwatch.StartNew();
             LabProcess daemon = node.StartFlanneld();
             while (!File.Exists(node.SubnetFile))
@@ -42,6 +43,10 @@ internal static class StartupBench
             await Task.Delay(2000);
             (double peakLater, double rss) = Stats.Memory(daemon.Id);
             await daemon.StopAsync(TimeSpan.FromSeconds(5));
+            if (run == runs)
+            {
+                Stats.LogTimeline(daemon.ReadLog(), startedAt);
+            }
 
             // Run 0 acquires a new lease; later runs renew it, as a restarted daemon does.
             if (run == 0)

@@ -47,4 +47,17 @@ internal static class Stats
 
     public static void Log(string message) =>
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{DateTime.UtcNow:HH:mm:ss}] {message}"));
+
+    /// <summary>The last start's log lines, each with its time since the process was spawned (log stamps are ms).</summary>
+    public static void LogTimeline(string log, DateTime startedAt)
+    {
+        foreach (string line in log.Split('\n').Where(l => l.Length > 24 && l[4] == '-'))
+        {
+            if (DateTime.TryParse(line[..line.IndexOf(' ', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out DateTime at) && at >= startedAt.AddMilliseconds(-1))
+            {
+                Stats.Log($"  +{Stats.F((at - startedAt).TotalMilliseconds, "F0")} ms {line[(line.IndexOf(' ', StringComparison.Ordinal) + 1)..]}");
+            }
+        }
+    }
 }
