@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the daemon benchmarks of issues 2 and 3 in a namespace lab (root; not part of the test suite).
-# Usage: bench/run-all.sh [startup|converge|join|iperf|all]   (default all)
+# Usage: bench/run-all.sh [startup|converge|join|memory|iperf|all]   (default all)
 # Uses the published binaries in artifacts/bin (run scripts/publish.sh first) or $FLANNEL_BIN_DIR.
 # Every namespace, etcd, flanneld and iperf3 it starts is removed by the lab's dispose, also on failure.
 # Results: markdown rows on stdout (bench/results/<what>.md), progress on stderr.
@@ -17,5 +17,6 @@ case $what in
     run converge-1000 converge 1000 5
     run converge-10000 converge 10000 3 ;;&
   join|all) run join join 10 ;;&
+  memory|all) run memory memory 3 ;;&
   iperf|all) run iperf iperf 3 10 ;;
 esac
