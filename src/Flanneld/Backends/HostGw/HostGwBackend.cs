@@ -57,7 +57,7 @@ public sealed class HostGwBackend : IBackend
 
         protected override PeerEntries? EntriesFor(Lease lease, out string? reason)
         {
-            reason = PeerChecks.Validate(lease, "host-gw", _network);
+            reason = PeerChecks.Validate(lease, "host-gw", _network, Config.SubnetLen, Lease.Subnet!.Value);
             return reason is null
                 ? PeerEntries.RoutesOnly(new Route { Destination = lease.Subnet!.Value, Gateway = lease.Attrs.PublicIP, OutputInterface = _iface.Index })
                 : null;

@@ -9,8 +9,12 @@ namespace Flanneld.Backends.Routing;
 /// <summary>Checks every backend applies to a remote lease before programming it, and underlay facts they share.</summary>
 public static class PeerChecks
 {
-    /// <summary>Null when the lease can be programmed by a backend of <paramref name="backendType"/>; else why not.</summary>
-    public static string? Validate(Lease lease, string? backendType, Ip4Net network)
+    /// <summary>
+    /// Null when the lease can be programmed by a backend of <paramref name="backendType"/>; else why not. A subnet must
+    /// lie inside the network, have the network's SubnetLen (when the config sets one: Kubernetes mode takes the
+    /// podCIDRs as they come) and not overlap this node's own: a hostile /16 or /25 must not hijack other nodes' routes.
+    /// </summary>
+    public static string? Validate(Lease lease, string? backendType, Ip4Net network, int subnetLen, Ip4Net own)
     {
         ArgumentNullException.ThrowIfNull(lease);
         if (!string.Equals(lease.Attrs.BackendType ?? "", backendType ?? "", StringComparison.Ordinal))
@@ -26,6 +30,16 @@ public static class PeerChecks
         if (!network.Contains(subnet))
         {
             return $"subnet {subnet} is outside the network {network}";
+        }
+
+        if (subnetLen > 0 && subnet.PrefixLength != subnetLen)
+        {
+            return $"subnet {subnet} is not a /{subnetLen} (SubnetLen)";
+        }
+
+        if (subnet.Overlaps(own))
+        {
+            return $"subnet {subnet} overlaps this node's {own}";
         }
 
         return IsUsablePeerAddress(lease.Attrs.PublicIP) ? null : $"PublicIP {lease.Attrs.PublicIP} is not a unicast address";

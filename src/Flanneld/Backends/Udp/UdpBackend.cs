@@ -65,7 +65,7 @@ public sealed class UdpBackend : IBackend
             };
             forwarder = UdpForwarder.Create(tun, config.Offload ? options : options.Plain(), _logger);
             forwarder.Start();
-            return new UdpNetwork(lease, mtu, network, (ushort)config.Port, tun, forwarder, _logger);
+            return new UdpNetwork(lease, mtu, network, context.Config.SubnetLen, (ushort)config.Port, tun, forwarder, _logger);
         }
         catch
         {
@@ -75,7 +75,7 @@ public sealed class UdpBackend : IBackend
         }
     }
 
-    private sealed class UdpNetwork(Lease lease, int mtu, Ip4Net network, ushort port, TunDevice tun, UdpForwarder forwarder, ILogger logger) : IBackendNetwork
+    private sealed class UdpNetwork(Lease lease, int mtu, Ip4Net network, int subnetLen, ushort port, TunDevice tun, UdpForwarder forwarder, ILogger logger) : IBackendNetwork
     {
         private readonly HashSet<string> _skipped = new(StringComparer.Ordinal);
 
@@ -125,7 +125,7 @@ public sealed class UdpBackend : IBackend
 
         private bool Usable(Lease l)
         {
-            string? reason = PeerChecks.Validate(l, null, network);
+            string? reason = PeerChecks.Validate(l, null, network, subnetLen, lease.Subnet!.Value);
             if (reason is not null && _skipped.Add(l.Key + "|" + reason))
             {
                 BackendLog.SkippingLease(logger, l.Key, l.Attrs.PublicIP.ToString(), reason);

@@ -38,7 +38,7 @@ public sealed class VxlanNetwork : PeerNetwork
 
     protected override PeerEntries? EntriesFor(Lease lease, out string? reason)
     {
-        reason = PeerChecks.Validate(lease, "vxlan", _network);
+        reason = PeerChecks.Validate(lease, "vxlan", _network, Config.SubnetLen, Lease.Subnet!.Value);
         if (reason is not null)
         {
             return null;
