@@ -116,6 +116,25 @@ public sealed class LabCluster : IAsyncDisposable
     public Task<string> EtcdCtlAsync(params string[] args) =>
         Shell.CheckAsync("ip", ["netns", "exec", UnderlayNamespace, "etcdctl", "--endpoints", LabPaths.EtcdEndpoint, .. args], env: EtcdCtlEnv);
 
+    /// <summary>
+    /// Puts many keys in few round trips: one etcdctl txn per 100 keys (etcd's default limit is 128 ops per txn).
+    /// Values must not contain a single quote.
+    /// </summary>
+    public Task EtcdPutManyAsync(IEnumerable<KeyValuePair<string, string>> entries) =>
+        EtcdTxnsAsync(entries.Select(e => $"put {e.Key} '{e.Value}'"));
+
+    /// <summary>Deletes many keys, one etcdctl txn per 100 keys.</summary>
+    public Task EtcdDeleteManyAsync(IEnumerable<string> keys) => EtcdTxnsAsync(keys.Select(k => "del " + k));
+
+    private async Task EtcdTxnsAsync(IEnumerable<string> ops)
+    {
+        foreach (string[] chunk in ops.Chunk(100))
+        {
+            string script = "\n" + string.Join('\n', chunk) + "\n\n\n";
+            await Shell.CheckAsync("ip", ["netns", "exec", UnderlayNamespace, "etcdctl", "--endpoints", LabPaths.EtcdEndpoint, "txn"], script, EtcdCtlEnv);
+        }
+    }
+
     /// <summary>Every key under the subnets prefix with its value.</summary>
     public async Task<IReadOnlyDictionary<string, string>> GetLeasesAsync()
     {

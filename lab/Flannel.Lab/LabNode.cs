@@ -74,6 +74,14 @@ public sealed class LabNode : IAsyncDisposable
         }
     }
 
+    /// <summary>Cuts this node off from etcd (tcp/2379 dropped in its namespace) while its data path stays up.</summary>
+    public Task CutOffFromEtcdAsync() =>
+        ExecAsync("iptables", "-w", "-I", "OUTPUT", "-p", "tcp", "--dport", "2379", "-j", "DROP");
+
+    /// <summary>Undoes <see cref="CutOffFromEtcdAsync"/>.</summary>
+    public Task ReconnectToEtcdAsync() =>
+        ExecAsync("iptables", "-w", "-D", "OUTPUT", "-p", "tcp", "--dport", "2379", "-j", "DROP");
+
     /// <summary>Runs a command in this node's namespace.</summary>
     public Task<string> ExecAsync(string file, params string[] args) => Shell.InNamespaceAsync(Namespace, file, args);
 
