@@ -118,10 +118,10 @@ public sealed class LabCluster : IAsyncDisposable
 
     /// <summary>
     /// Puts many keys in few round trips: one etcdctl txn per 100 keys (etcd's default limit is 128 ops per txn).
-    /// Values must not contain a single quote.
+    /// Values are quoted for etcdctl's txn syntax (a Go string literal); keys must not contain spaces.
     /// </summary>
     public Task EtcdPutManyAsync(IEnumerable<KeyValuePair<string, string>> entries) =>
-        EtcdTxnsAsync(entries.Select(e => $"put {e.Key} '{e.Value}'"));
+        EtcdTxnsAsync(entries.Select(e => $"put {e.Key} \"{e.Value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)}\""));
 
     /// <summary>Deletes many keys, one etcdctl txn per 100 keys.</summary>
     public Task EtcdDeleteManyAsync(IEnumerable<string> keys) => EtcdTxnsAsync(keys.Select(k => "del " + k));
