@@ -46,7 +46,7 @@ public sealed class LabNode : IAsyncDisposable
 
         string[] args =
         [
-            "--etcd-endpoints=" + LabPaths.EtcdEndpoint,
+            "--etcd-endpoints=" + _cluster.EtcdEndpoints,
             "--subnet-file=" + SubnetFile,
             .. extraArgs,
         ];

@@ -12,7 +12,7 @@ internal sealed class TwoNodeVxlan : IAsyncDisposable
 
     public Dictionary<LabNode, SubnetEnv> Env { get; } = [];
 
-    public static async Task<TwoNodeVxlan> StartAsync(LabOptions? options = null)
+    public static async Task<TwoNodeVxlan> StartAsync(LabOptions? options = null, params string[] flanneldArgs)
     {
         LabCluster cluster = await LabCluster.CreateAsync(options ?? new LabOptions { Nodes = 2, NetConfig = Lab.NetConfig("vxlan") });
         var lab = new TwoNodeVxlan(cluster);
@@ -20,7 +20,7 @@ internal sealed class TwoNodeVxlan : IAsyncDisposable
         {
             foreach (LabNode node in cluster.Nodes)
             {
-                node.StartFlanneld();
+                node.StartFlanneld(flanneldArgs);
             }
 
             foreach (LabNode node in cluster.Nodes)
