@@ -200,10 +200,13 @@ public sealed class LabCluster : IAsyncDisposable
     {
         foreach (string[] chunk in ops.Chunk(100))
         {
-            string script = "\n" + string.Join('\n', chunk) + "\n\n\n";
-            await Shell.CheckAsync("ip", ["netns", "exec", UnderlayNamespace, "etcdctl", "--endpoints", EtcdEndpoints, "txn"], script, EtcdCtlEnv);
+            await EtcdCtlTxnAsync("\n" + string.Join('\n', chunk) + "\n\n\n");
         }
     }
+
+    /// <summary>Runs one etcdctl txn script (compares, blank line, success ops, blank line, failure ops, blank line).</summary>
+    public Task<string> EtcdCtlTxnAsync(string script) =>
+        Shell.CheckAsync("ip", ["netns", "exec", UnderlayNamespace, "etcdctl", "--endpoints", EtcdEndpoints, "txn"], script, EtcdCtlEnv);
 
     /// <summary>Every key under the subnets prefix with its value.</summary>
     public async Task<IReadOnlyDictionary<string, string>> GetLeasesAsync()

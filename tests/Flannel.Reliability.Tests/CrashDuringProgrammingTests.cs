@@ -12,10 +12,10 @@ namespace Flannel.Reliability.Tests;
 public sealed class CrashDuringProgrammingTests(ITestOutputHelper output)
 {
     private const int Peers = 2000;
-    private const string NetConfig = """{"Network":"198.18.0.0/16","SubnetLen":28,"Backend":{"Type":"vxlan"}}""";
+    internal const string NetConfig = """{"Network":"198.18.0.0/16","SubnetLen":28,"Backend":{"Type":"vxlan"}}""";
 
     /// <summary>A simulated peer: subnet i of the /28s (skipping the first 16, left for real nodes), a unique MAC and PublicIP.</summary>
-    private static (string Key, string Value, string Subnet, string Vtep, string Mac, string PublicIp) Peer(int i)
+    internal static (string Key, string Value, string Subnet, string Vtep, string Mac, string PublicIp) Peer(int i)
     {
         int n = i + 16;
         string vtep = $"198.18.{n / 16}.{n % 16 * 16}";
@@ -93,7 +93,7 @@ public sealed class CrashDuringProgrammingTests(ITestOutputHelper output)
         return entries;
     }
 
-    private static async Task<string?> MismatchAsync(LabNode node, List<(string Key, string Value, string Subnet, string Vtep, string Mac, string PublicIp)> expected)
+    internal static async Task<string?> MismatchAsync(LabNode node, List<(string Key, string Value, string Subnet, string Vtep, string Mac, string PublicIp)> expected)
     {
         var routes = (await KernelView.RoutesAsync(node)).Where(r => r.Dev == "flannel.1").Select(r => $"{r.Dst} via {r.Gateway}").ToHashSet(StringComparer.Ordinal);
         var neighbours = (await KernelView.NeighboursAsync(node, "flannel.1")).Select(n => $"{n.Address} {n.Mac}").ToHashSet(StringComparer.Ordinal);
