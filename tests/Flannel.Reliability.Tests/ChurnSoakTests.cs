@@ -35,6 +35,9 @@ public sealed class ChurnSoakTests(ITestOutputHelper output)
             await node.WaitForSubnetEnvAsync(TimeSpan.FromSeconds(60));
         }
 
+        // The real nodes took free /28s too: the churn must never write over their keys.
+        var taken = (await cluster.GetLeasesAsync()).Keys.ToHashSet(StringComparer.Ordinal);
+        free = new Queue<int>(free.Where(i => !taken.Contains(CrashDuringProgrammingTests.Peer(i).Key)));
         var peakRss = cluster.Nodes.ToDictionary(n => n, _ => 0L);
         var clock = Stopwatch.StartNew();
         for (int second = 0; second < Seconds; second++)
@@ -57,6 +60,7 @@ public sealed class ChurnSoakTests(ITestOutputHelper output)
 
             foreach (LabNode node in cluster.Nodes)
             {
+                Assert.False(node.Flanneld!.HasExited, $"{node.Name}'s flanneld exited {second} s into the churn (code {(node.Flanneld.HasExited ? node.Flanneld.ExitCode : 0)}):\n{Tail(node.Flanneld.ReadLog())}");
                 peakRss[node] = Math.Max(peakRss[node], ProcStat.RssKiB(node.Flanneld!.Id));
             }
 
@@ -70,10 +74,20 @@ public sealed class ChurnSoakTests(ITestOutputHelper output)
         TimeSpan churn = clock.Elapsed;
         clock.Restart();
         var expected = live.Select(i => CrashDuringProgrammingTests.Peer(i)).ToList();
+        IReadOnlyDictionary<string, string> leases = await cluster.GetLeasesAsync();
         foreach (LabNode node in cluster.Nodes)
         {
+            // The other real nodes are peers too.
+            var peers = expected.Concat(leases
+                .Where(kv => Lab.PublicIpOf(kv.Value) is { } ip && ip.StartsWith("192.0.2.", StringComparison.Ordinal) && ip != node.Address)
+                .Select(kv =>
+                {
+                    string subnet = kv.Key[Lab.SubnetsPrefix.Length..].Replace('-', '/');
+                    string mac = (string)System.Text.Json.Nodes.JsonNode.Parse(kv.Value)!["BackendData"]!["VtepMAC"]!;
+                    return (kv.Key, kv.Value, subnet, subnet.Split('/')[0], mac, Lab.PublicIpOf(kv.Value)!);
+                })).ToList();
             string? mismatch = "not checked";
-            Assert.True(await KernelView.EventuallyAsync(async () => (mismatch = await CrashDuringProgrammingTests.MismatchAsync(node, expected)) is null, TimeSpan.FromSeconds(120)),
+            Assert.True(await KernelView.EventuallyAsync(async () => (mismatch = await CrashDuringProgrammingTests.MismatchAsync(node, peers)) is null, TimeSpan.FromSeconds(120)),
                 $"{node.Name} did not converge after the churn: {mismatch}");
             Assert.False(node.Flanneld!.HasExited, node.Flanneld.ReadLog());
         }
@@ -88,6 +102,8 @@ public sealed class ChurnSoakTests(ITestOutputHelper output)
                 $"{node.Name}: peak RSS {peakRss[node] / 1024.0:F1} MiB, final RSS {ProcStat.RssKiB(pid) / 1024.0:F1} MiB, CPU {ProcStat.CpuSeconds(pid):F2} s"));
         }
     }
+
+    private static string Tail(string log) => log.Length > 6000 ? log[^6000..] : log;
 }
 
 /// <summary>Memory and CPU of a process from /proc.</summary>
