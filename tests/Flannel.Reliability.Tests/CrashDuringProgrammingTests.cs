@@ -34,7 +34,7 @@ public sealed class CrashDuringProgrammingTests(ITestOutputHelper output)
 
         // Programming 2,000 peers takes tens of ms once the daemon is up, so one kill at a guessed instant usually lands
         // before or after it. Kill at growing delays until one finds the peers fully programmed, then sweep the window
-        // just before that in small steps; each restart starts from what the last kill left behind.
+        // just before that in small steps; each restart otherwise starts from what the last kill left behind.
         var atKill = new List<string>();
         int partialKills = 0;
         int lastEmpty = 0;
@@ -56,13 +56,20 @@ public sealed class CrashDuringProgrammingTests(ITestOutputHelper output)
             }
         }
 
-        for (int delay = lastEmpty; full > 0 && delay < full && partialKills == 0; delay += 2)
+        for (int delay = lastEmpty; full > 0 && delay < full && partialKills == 0; delay += 3)
         {
+            // From an empty device again, so that a kill in the window leaves a partly programmed kernel behind.
+            if (await KernelView.LinkAsync(node, "flannel.1") is not null)
+            {
+                await node.IpAsync("link", "del", "flannel.1");
+            }
+
             int programmed = await StartAndKillAsync(node, delay, atKill);
             partialKills += programmed is > 0 and < 3 * Peers ? 1 : 0;
         }
 
         output.WriteLine($"kill -9 at (delay ms: kernel entries of {3 * Peers}): {string.Join(' ', atKill)}; {partialKills} kills mid-programming");
+        Assert.True(partialKills > 0, "no kill landed while the peers were being programmed: " + string.Join(' ', atKill));
 
         // While it is down: 300 peers leave, 100 new ones join.
         await cluster.EtcdDeleteManyAsync(Enumerable.Range(0, 300).Select(i => Peer(i * 6).Key));

@@ -16,14 +16,26 @@ internal static class KernelView
             r["flags"]?.AsArray().Any(f => (string?)f == "onlink") == true)).ToList();
     }
 
+    /// <summary>Permanent neighbours on <paramref name="dev"/>; none when the device does not exist (yet).</summary>
     public static async Task<List<(string Address, string? Mac)>> NeighboursAsync(LabNode node, string dev)
     {
+        if (await LinkAsync(node, dev) is null)
+        {
+            return [];
+        }
+
         JsonArray entries = JsonNode.Parse(await node.IpAsync("-j", "neigh", "show", "dev", dev, "nud", "permanent"))!.AsArray();
         return entries.Select(n => ((string)n!["dst"]!, (string?)n["lladdr"])).ToList();
     }
 
+    /// <summary>FDB entries with a remote on <paramref name="dev"/>; none when the device does not exist (yet).</summary>
     public static async Task<List<(string Mac, string? Dst)>> FdbAsync(LabNode node, string dev)
     {
+        if (await LinkAsync(node, dev) is null)
+        {
+            return [];
+        }
+
         JsonArray entries = JsonNode.Parse(await node.ExecAsync("bridge", "-j", "fdb", "show", "dev", dev))!.AsArray();
         return entries.Where(e => e!["dst"] is not null).Select(e => ((string)e!["mac"]!, (string?)e["dst"])).ToList();
     }
