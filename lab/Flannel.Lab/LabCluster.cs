@@ -12,6 +12,7 @@ public sealed class LabCluster : IAsyncDisposable
 {
     private readonly List<LabNode> _nodes = [];
     private LabProcess? _etcd;
+    private readonly List<LabEtcdMember> _members = [];
 
     private LabCluster(LabOptions options)
     {
@@ -27,6 +28,12 @@ public sealed class LabCluster : IAsyncDisposable
     public string UnderlayNamespace { get; }
 
     public IReadOnlyList<LabNode> Nodes => _nodes;
+
+    /// <summary>The etcd members when <see cref="LabOptions.EtcdMembers"/> is more than 1; empty otherwise.</summary>
+    public IReadOnlyList<LabEtcdMember> EtcdMembers => _members;
+
+    /// <summary>The client endpoints flanneld and etcdctl are given, comma-separated.</summary>
+    public string EtcdEndpoints => _members.Count == 0 ? LabPaths.EtcdEndpoint : string.Join(',', _members.Select(m => m.Endpoint));
 
     public static async Task<LabCluster> CreateAsync(LabOptions options, CancellationToken cancellationToken = default)
     {
@@ -52,7 +59,11 @@ public sealed class LabCluster : IAsyncDisposable
         await Ip(UnderlayNamespace, "link", "add", "br0", "type", "bridge");
         await Ip(UnderlayNamespace, "addr", "add", LabPaths.EtcdAddress + "/24", "dev", "br0");
         await Ip(UnderlayNamespace, "link", "set", "br0", "up");
-        if (Options.Etcd)
+        if (Options.Etcd && Options.EtcdMembers > 1)
+        {
+            await StartEtcdClusterAsync(cancellationToken);
+        }
+        else if (Options.Etcd)
         {
             await StartEtcdAsync(cancellationToken);
         }
@@ -114,11 +125,88 @@ public sealed class LabCluster : IAsyncDisposable
         }
     }
 
+    private async Task StartEtcdClusterAsync(CancellationToken cancellationToken)
+    {
+        for (int i = 1; i <= Options.EtcdMembers; i++)
+        {
+            _members.Add(new LabEtcdMember(this, i));
+        }
+
+        string initialCluster = string.Join(',', _members.Select(m => $"{m.Name}=http://{m.Address}:2380"));
+        foreach (LabEtcdMember member in _members)
+        {
+            await Shell.CheckAsync("ip", ["netns", "add", member.Namespace], cancellationToken: cancellationToken);
+            await Ip(UnderlayNamespace, "link", "add", member.Name, "type", "veth", "peer", "name", "eth0", "netns", member.Namespace);
+            await Ip(UnderlayNamespace, "link", "set", member.Name, "master", "br0", "up");
+            await Ip(member.Namespace, "link", "set", "lo", "up");
+            await Ip(member.Namespace, "addr", "add", member.Address + "/24", "dev", "eth0");
+            await Ip(member.Namespace, "link", "set", "eth0", "up");
+            member.InitialCluster = initialCluster;
+            member.Start("new");
+        }
+
+        for (int attempt = 0; ; attempt++)
+        {
+            Shell.Result health = await Shell.RunAsync("ip", ["netns", "exec", UnderlayNamespace, "etcdctl", "--endpoints", EtcdEndpoints, "endpoint", "health"], env: EtcdCtlEnv, cancellationToken: cancellationToken);
+            if (health.Ok)
+            {
+                return;
+            }
+
+            if (attempt > 200)
+            {
+                throw new InvalidOperationException("etcd cluster did not become healthy: " + health.StdErr + string.Concat(_members.Select(m => m.Process?.ReadLog())));
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+    }
+
+    /// <summary>The member etcd reports as leader (asks every member that answers).</summary>
+    public async Task<LabEtcdMember> EtcdLeaderAsync()
+    {
+        Shell.Result status = await Shell.RunAsync("ip", ["netns", "exec", UnderlayNamespace, "etcdctl", "--endpoints", EtcdEndpoints, "endpoint", "status", "-w", "json"], env: EtcdCtlEnv);
+        foreach (JsonNode? entry in JsonNode.Parse(status.StdOut)?.AsArray() ?? [])
+        {
+            ulong leader = (ulong)entry!["Status"]!["leader"]!;
+            ulong self = (ulong)entry["Status"]!["header"]!["member_id"]!;
+            if (leader == self)
+            {
+                string endpoint = (string)entry["Endpoint"]!;
+                return _members.Single(m => m.Endpoint == endpoint);
+            }
+        }
+
+        throw new InvalidOperationException("no etcd leader: " + status.StdOut + status.StdErr);
+    }
+
     private static readonly Dictionary<string, string> EtcdCtlEnv = new() { ["ETCDCTL_API"] = "3" };
 
     /// <summary>Runs etcdctl (v3) against the lab's etcd.</summary>
     public Task<string> EtcdCtlAsync(params string[] args) =>
-        Shell.CheckAsync("ip", ["netns", "exec", UnderlayNamespace, "etcdctl", "--endpoints", LabPaths.EtcdEndpoint, .. args], env: EtcdCtlEnv);
+        Shell.CheckAsync("ip", ["netns", "exec", UnderlayNamespace, "etcdctl", "--endpoints", EtcdEndpoints, .. args], env: EtcdCtlEnv);
+
+    /// <summary>
+    /// Puts many keys in few round trips: one etcdctl txn per 100 keys (etcd's default limit is 128 ops per txn).
+    /// Values are quoted for etcdctl's txn syntax (a Go string literal); keys must not contain spaces.
+    /// </summary>
+    public Task EtcdPutManyAsync(IEnumerable<KeyValuePair<string, string>> entries) =>
+        EtcdTxnsAsync(entries.Select(e => $"put {e.Key} \"{e.Value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)}\""));
+
+    /// <summary>Deletes many keys, one etcdctl txn per 100 keys.</summary>
+    public Task EtcdDeleteManyAsync(IEnumerable<string> keys) => EtcdTxnsAsync(keys.Select(k => "del " + k));
+
+    private async Task EtcdTxnsAsync(IEnumerable<string> ops)
+    {
+        foreach (string[] chunk in ops.Chunk(100))
+        {
+            await EtcdCtlTxnAsync("\n" + string.Join('\n', chunk) + "\n\n\n");
+        }
+    }
+
+    /// <summary>Runs one etcdctl txn script (compares, blank line, success ops, blank line, failure ops, blank line).</summary>
+    public Task<string> EtcdCtlTxnAsync(string script) =>
+        Shell.CheckAsync("ip", ["netns", "exec", UnderlayNamespace, "etcdctl", "--endpoints", EtcdEndpoints, "txn"], script, EtcdCtlEnv);
 
     /// <summary>Every key under the subnets prefix with its value.</summary>
     public async Task<IReadOnlyDictionary<string, string>> GetLeasesAsync()
@@ -153,6 +241,11 @@ public sealed class LabCluster : IAsyncDisposable
             {
                 errors.Add(ex);
             }
+        }
+
+        foreach (LabEtcdMember member in _members)
+        {
+            await member.DisposeAsync();
         }
 
         if (_etcd is not null)

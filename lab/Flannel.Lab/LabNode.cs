@@ -50,7 +50,7 @@ public sealed class LabNode : IAsyncDisposable
 
         string[] args =
         [
-            .. _cluster.Options.Etcd ? ["--etcd-endpoints=" + LabPaths.EtcdEndpoint] : Array.Empty<string>(),
+            .. _cluster.Options.Etcd ? ["--etcd-endpoints=" + _cluster.EtcdEndpoints] : Array.Empty<string>(),
             "--subnet-file=" + SubnetFile,
             .. extraArgs,
         ];
@@ -77,6 +77,14 @@ public sealed class LabNode : IAsyncDisposable
             await Task.Delay(20);
         }
     }
+
+    /// <summary>Cuts this node off from etcd (tcp/2379 dropped in its namespace) while its data path stays up.</summary>
+    public Task CutOffFromEtcdAsync() =>
+        ExecAsync("iptables", "-w", "-I", "OUTPUT", "-p", "tcp", "--dport", "2379", "-j", "DROP");
+
+    /// <summary>Undoes <see cref="CutOffFromEtcdAsync"/>.</summary>
+    public Task ReconnectToEtcdAsync() =>
+        ExecAsync("iptables", "-w", "-D", "OUTPUT", "-p", "tcp", "--dport", "2379", "-j", "DROP");
 
     /// <summary>Runs a command in this node's namespace.</summary>
     public Task<string> ExecAsync(string file, params string[] args) => Shell.InNamespaceAsync(Namespace, file, args);

@@ -17,6 +17,12 @@ public sealed record LabOptions
     /// <summary>Where flanneld and the flannel CNI plugin are (FLANNEL_BIN_DIR, else artifacts/bin of the checkout).</summary>
     public string BinDir { get; init; } = LabPaths.BinDir;
 
+    /// <summary>
+    /// etcd members. 1 (default): one etcd in the underlay namespace at 192.0.2.254. More: each member in its own
+    /// namespace on the underlay bridge at 192.0.2.253, .252, ...; flanneld and etcdctl get every member's endpoint.
+    /// </summary>
+    public int EtcdMembers { get; init; } = 1;
+
     /// <summary>A name prefix for namespaces; a fresh random one per cluster by default, so runs never collide.</summary>
     public string Prefix { get; init; } = "fl" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3));
 }

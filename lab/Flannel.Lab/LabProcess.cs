@@ -23,6 +23,17 @@ public sealed class LabProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The exit code once the process has exited.</summary>
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>SIGKILL, no grace: the crash a supervisor sees. Returns once the process is gone.</summary>
+    public async Task Kill9Async()
+    {
+        Signal("KILL");
+        await _process.WaitForExitAsync();
+        await _pump;
+    }
+
     public static LabProcess Start(string ns, string file, IEnumerable<string> args, string logPath, IDictionary<string, string>? env = null)
     {
         var info = new ProcessStartInfo("ip")

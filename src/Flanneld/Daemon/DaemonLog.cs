@@ -44,7 +44,7 @@ internal static partial class DaemonLog
     [LoggerMessage(13, LogLevel.Information, "Synchronised with {Count} remote leases")]
     public static partial void Synchronised(ILogger logger, int count);
 
-    [LoggerMessage(14, LogLevel.Information, "Peer {Action}: {Key} at {PublicIP}")]
+    [LoggerMessage(14, LogLevel.Debug, "Peer {Action}: {Key} at {PublicIP}")]
     public static partial void PeerChanged(ILogger logger, string action, string key, string publicIP);
 
     [LoggerMessage(15, LogLevel.Error, "Programming the kernel for lease events failed; the next snapshot or resync repairs it")]

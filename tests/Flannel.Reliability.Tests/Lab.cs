@@ -1,0 +1,33 @@
+using Flannel.Core.Config;
+using Flannel.Lab;
+
+namespace Flannel.Reliability.Tests;
+
+/// <summary>Small helpers shared by the reliability cases: keys, lease owners, and waiting on a daemon's exit.</summary>
+internal static class Lab
+{
+    public const string SubnetsPrefix = "/coreos.com/network/subnets/";
+
+    public static string NetConfig(string backend) => """{"Network":"198.18.0.0/16","SubnetLen":24,"Backend":{"Type":""" + "\"" + backend + "\"}}";
+
+    public static string KeyOf(SubnetEnv env) => SubnetsPrefix + env.Subnet!.Value.ToString().Replace('/', '-');
+
+    /// <summary>The PublicIP stored in a lease value, or null when it has none.</summary>
+    public static string? PublicIpOf(string leaseValue) =>
+        (string?)System.Text.Json.Nodes.JsonNode.Parse(leaseValue)?["PublicIP"];
+
+    /// <summary>Waits for the process to exit; null when it is still running after <paramref name="timeout"/>.</summary>
+    public static async Task<int?> ExitCodeWithinAsync(LabProcess process, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+            return process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+}
