@@ -1,10 +1,9 @@
 using System.Text.Json.Nodes;
-using Flannel.Lab;
 
-namespace Flannel.Reliability.Tests;
+namespace Flannel.Lab;
 
 /// <summary>What a node's kernel holds, read with iproute2's JSON output (the tests' independent observer).</summary>
-internal static class KernelView
+public static class KernelView
 {
     public static async Task<List<(string Dst, string? Gateway, string Dev, bool OnLink)>> RoutesAsync(LabNode node)
     {
