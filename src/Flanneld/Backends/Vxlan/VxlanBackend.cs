@@ -50,13 +50,13 @@ public sealed class VxlanBackend : IBackend
             Gbp = config.Gbp,
         }, outerMtu - VxlanConfig.Overhead);
 
-        PhysicalAddress? storedMac = null;
-        if (await context.Store.GetStoredAttrsAsync(publicIP, cancellationToken) is { BackendType: "vxlan" } stored)
-        {
-            storedMac = VtepMac.ParseBackendData(stored.BackendData, out _);
-        }
+        // Only a device that must be created asks the store (a full lease listing) for the MAC advertised last.
+        async Task<PhysicalAddress?> StoredMac(CancellationToken ct) =>
+            await context.Store.GetStoredAttrsAsync(publicIP, ct) is { BackendType: "vxlan" } stored
+                ? VtepMac.ParseBackendData(stored.BackendData, out _)
+                : null;
 
-        Link link = await device.EnsureAsync(_netlink, storedMac, _logger, cancellationToken);
+        Link link = await device.EnsureAsync(_netlink, StoredMac, _logger, cancellationToken);
         PhysicalAddress mac = link.HardwareAddress!;
         var attrs = new LeaseAttrs(publicIP, null, Type, VtepMac.FormatBackendData((uint)config.Vni, mac));
         var request = new LeaseRequest(context.Config, attrs, context.PreviousSubnetEnv?.Subnet, context.PreviousSubnetEnv?.IPv6Subnet);

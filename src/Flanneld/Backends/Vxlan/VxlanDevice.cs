@@ -21,9 +21,13 @@ public sealed record VxlanDevice(string Name, VxlanSettings Settings, int Mtu)
         return link.Kind != "vxlan" || link.Vxlan is not { } have ? $"kind {link.Kind ?? "none"}" : have.IncompatibilityWith(Settings);
     }
 
-    /// <summary>Finds or creates the device; returns it as the kernel reports it (its MAC is the VTEP MAC).</summary>
-    public async Task<Link> EnsureAsync(Rtnetlink netlink, PhysicalAddress? preferredMac, ILogger logger, CancellationToken cancellationToken)
+    /// <summary>
+    /// Finds or creates the device; returns it as the kernel reports it (its MAC is the VTEP MAC).
+    /// <paramref name="preferredMac"/> is asked only when a device has to be created: a reused one keeps its own MAC.
+    /// </summary>
+    public async Task<Link> EnsureAsync(Rtnetlink netlink, Func<CancellationToken, Task<PhysicalAddress?>> preferredMac, ILogger logger, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(preferredMac);
         ArgumentNullException.ThrowIfNull(netlink);
         Link? existing = await netlink.FindLinkAsync(Name, cancellationToken);
         if (existing is not null)
@@ -42,10 +46,11 @@ public sealed record VxlanDevice(string Name, VxlanSettings Settings, int Mtu)
 
             BackendLog.DeviceIncompatible(logger, Name, incompatibility ?? "no usable MAC");
             await netlink.DeleteLinkAsync(existing.Index, cancellationToken);
-            preferredMac ??= existing.HardwareAddress is { } old && VtepMac.IsUsable(old) ? old : null;
         }
 
-        PhysicalAddress vtepMac = preferredMac ?? Mac.NewLocallyAdministered();
+        PhysicalAddress vtepMac = await preferredMac(cancellationToken)
+            ?? (existing?.HardwareAddress is { } old && VtepMac.IsUsable(old) ? old : null)
+            ?? Mac.NewLocallyAdministered();
         Link created = await netlink.CreateLinkAsync(new VxlanLinkSpec(Name, Settings) { Mtu = Mtu, HardwareAddress = vtepMac }, cancellationToken);
         BackendLog.DeviceCreated(logger, Name, created.Index, Mac.Format(created.HardwareAddress), Mtu);
         return created;

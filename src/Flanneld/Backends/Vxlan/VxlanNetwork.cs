@@ -129,7 +129,7 @@ public sealed class VxlanNetwork : PeerNetwork
             return;
         }
 
-        Link created = await _device.EnsureAsync(Netlink, _mac, Logger, cancellationToken);
+        Link created = await _device.EnsureAsync(Netlink, _ => Task.FromResult<PhysicalAddress?>(_mac), Logger, cancellationToken);
         await VxlanDevice.ConfigureAsync(Netlink, created.Index, Lease.Subnet!.Value, _network, cancellationToken);
         _deviceIndex = created.Index;
         await ReprogramAllAsync(cancellationToken);
