@@ -23,7 +23,8 @@ public abstract class ClusterFixture : IAsyncLifetime
         _cluster = await CreateClusterAsync(new LabOptions
         {
             Nodes = Nodes,
-            NetConfig = """{"Network":"198.18.0.0/16","SubnetLen":24,"Backend":""" + Backend + "}",
+            // Nodes lease below 198.18.200.0: tests write their own leases above, never over a node's.
+            NetConfig = """{"Network":"198.18.0.0/16","SubnetLen":24,"SubnetMax":"198.18.199.0","Backend":""" + Backend + "}",
         });
         foreach (LabNode node in Cluster.Nodes)
         {

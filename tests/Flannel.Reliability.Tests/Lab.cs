@@ -8,7 +8,11 @@ internal static class Lab
 {
     public const string SubnetsPrefix = "/coreos.com/network/subnets/";
 
-    public static string NetConfig(string backend) => """{"Network":"198.18.0.0/16","SubnetLen":24,"Backend":{"Type":""" + "\"" + backend + "\"}}";
+    /// <summary>
+    /// Nodes lease below 198.18.200.0; the tests write their own (hostile, canary) leases above, so a node's random
+    /// subnet can never be one the test overwrites.
+    /// </summary>
+    public static string NetConfig(string backend) => """{"Network":"198.18.0.0/16","SubnetLen":24,"SubnetMax":"198.18.199.0","Backend":{"Type":""" + "\"" + backend + "\"}}";
 
     public static string KeyOf(SubnetEnv env) => SubnetsPrefix + env.Subnet!.Value.ToString().Replace('/', '-');
 
