@@ -127,10 +127,11 @@ public sealed class EtcdClusterFailureTests(ITestOutputHelper output)
                 await monitor.KillAsync();
                 string[] events = monitor.ReadLog().Split('\n', StringSplitOptions.RemoveEmptyEntries);
                 string[] flannel = events.Where(e => e.Contains("flannel.1", StringComparison.Ordinal)).ToArray();
-                string[] needless = flannel.Where(e => !IsCanary(e)).ToArray();
+                // The kernel's own routes (an IPv6 link-local address whose DAD finished late) are not programming.
+                string[] needless = flannel.Where(e => !IsCanary(e) && !e.Contains("proto kernel", StringComparison.Ordinal)).ToArray();
                 Assert.True(needless.Length == 0, $"{node.Name}: flannel.1 reprogrammed needlessly ({Path.GetFileName(monitor.LogPath)}):\n{string.Join('\n', needless)}");
                 Assert.True(flannel.Length > 0, $"{node.Name}: {Path.GetFileName(monitor.LogPath)} saw not even the canaries:\n{string.Join('\n', events)}");
-                output.WriteLine($"{node.Name} {Path.GetFileName(monitor.LogPath)}: {events.Length} events, {flannel.Length} on flannel.1, all for the canaries");
+                output.WriteLine($"{node.Name} {Path.GetFileName(monitor.LogPath)}: {events.Length} events, {flannel.Length} on flannel.1: {flannel.Count(IsCanary)} for the canaries, {flannel.Length - flannel.Count(IsCanary)} the kernel's own, none else");
             }
         }
         finally
