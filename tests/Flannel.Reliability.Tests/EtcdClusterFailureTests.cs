@@ -58,7 +58,7 @@ public sealed class EtcdClusterFailureTests(ITestOutputHelper output)
             // The leader dies, twice: each time a new one is elected and renewals (every TTL/2) and watches go on through it.
             for (int kill = 0; kill < 2; kill++)
             {
-                Dictionary<LabNode, long> renewals = await SuccessfulRenewalsAsync(cluster);
+                Dictionary<LabNode, DaemonCounts> renewals = await CountsAsync(cluster);
                 LabEtcdMember leader = await cluster.EtcdLeaderAsync();
                 await leader.KillAsync();
                 await Task.Delay(Ttl * 2);
@@ -75,7 +75,7 @@ public sealed class EtcdClusterFailureTests(ITestOutputHelper output)
             LabPod from = cluster.Nodes[0].Pods[0];
             LabPod to = cluster.Nodes[1].Pods[0];
             Assert.True(await from.PingAsync(to.Address));
-            Dictionary<LabNode, long> beforeOutage = await SuccessfulRenewalsAsync(cluster);
+            Dictionary<LabNode, DaemonCounts> beforeOutage = await CountsAsync(cluster);
             foreach (LabEtcdMember member in cluster.EtcdMembers)
             {
                 await member.KillAsync();
@@ -111,6 +111,11 @@ public sealed class EtcdClusterFailureTests(ITestOutputHelper output)
             await AssertLeasesKeptAndRenewedAsync(cluster, leases, beforeOutage, "all members down and back");
             Assert.True(await from.PingAsync(to.Address));
             output.WriteLine($"all members down {AllDown.TotalSeconds:F0} s: {pings - lost.Count} of {pings} pings answered; after the restart a new lease was programmed on both nodes in {reconnected} ms; leases, their etcd leases and revisions unchanged, renewed again");
+
+            foreach ((LabNode node, DaemonCounts counts) in await CountsAsync(cluster))
+            {
+                output.WriteLine($"{node.Name}: {counts.Renewals} successful renewals; etcd requests {counts.Requests.Values.Sum()}: {string.Join(' ', counts.Requests.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"))}");
+            }
 
             // Nothing reprogrammed: once the canaries are gone, each node's flannel.1 state is what it was, and no
             // netlink event over the whole run touched flannel.1 except for the canaries.
@@ -152,26 +157,35 @@ public sealed class EtcdClusterFailureTests(ITestOutputHelper output)
 
     /// <summary>
     /// Same keys, same owners, same etcd lease IDs (never recreated) and same mod revisions (never rewritten): since
-    /// the keys outlived their TTL, the etcd leases were kept alive. The renewal counter proves it was this daemon.
+    /// the keys outlived their TTL, the etcd leases were kept alive. The daemons' counters show it was their renewals:
+    /// successful ones, each with its keep-alive request to etcd.
     /// </summary>
-    private static async Task AssertLeasesKeptAndRenewedAsync(LabCluster cluster, IReadOnlyDictionary<string, StoredLease> expected, Dictionary<LabNode, long> renewalsBefore, string when)
+    private static async Task AssertLeasesKeptAndRenewedAsync(LabCluster cluster, IReadOnlyDictionary<string, StoredLease> expected, Dictionary<LabNode, DaemonCounts> before, string when)
     {
         IReadOnlyDictionary<string, StoredLease> now = await StoredLeasesAsync(cluster);
         Assert.True(expected.Count == now.Count && expected.All(kv => now.TryGetValue(kv.Key, out StoredLease? l) && l == kv.Value),
             $"leases changed ({when}):\nbefore: {string.Join("; ", expected.Values)}\nafter: {string.Join("; ", now.Values)}");
-        Dictionary<LabNode, long> renewals = await SuccessfulRenewalsAsync(cluster);
-        Assert.All(cluster.Nodes, n => Assert.True(renewals[n] > renewalsBefore[n], $"{n.Name} renewed nothing ({when}): {renewalsBefore[n]} -> {renewals[n]} successful renewals\n{n.Flanneld!.ReadLog()}"));
+        Dictionary<LabNode, DaemonCounts> after = await CountsAsync(cluster);
+        Assert.All(cluster.Nodes, n =>
+        {
+            long renewed = after[n].Renewals - before[n].Renewals;
+            long keepAlives = after[n].Requests.GetValueOrDefault("lease_keepalive") - before[n].Requests.GetValueOrDefault("lease_keepalive");
+            Assert.True(renewed > 0 && keepAlives >= renewed, $"{n.Name} ({when}): {renewed} successful renewals, {keepAlives} keep-alive requests\n{n.Flanneld!.ReadLog()}");
+        });
     }
 
-    private static async Task<Dictionary<LabNode, long>> SuccessfulRenewalsAsync(LabCluster cluster)
+    private static async Task<Dictionary<LabNode, DaemonCounts>> CountsAsync(LabCluster cluster)
     {
-        var renewals = new Dictionary<LabNode, long>();
+        var counts = new Dictionary<LabNode, DaemonCounts>();
         foreach (LabNode node in cluster.Nodes)
         {
-            renewals[node] = Lab.CounterByLabel(await Lab.MetricsAsync(node, HealthPort), "flannel_lease_renewals_total", "result").GetValueOrDefault("success");
+            string text = await Lab.MetricsAsync(node, HealthPort);
+            counts[node] = new DaemonCounts(
+                Lab.CounterByLabel(text, "flannel_lease_renewals_total", "result").GetValueOrDefault("success"),
+                Lab.CounterByLabel(text, "flannel_store_requests_total", "operation"));
         }
 
-        return renewals;
+        return counts;
     }
 
     private static async Task<bool> AllMembersHealthyAsync(LabCluster cluster)
@@ -217,6 +231,9 @@ public sealed class EtcdClusterFailureTests(ITestOutputHelper output)
 
         await lab.Cluster.EtcdCtlAsync("del", key);
     }
+
+    /// <summary>A daemon's successful renewals and etcd requests by operation, from its /metrics.</summary>
+    private sealed record DaemonCounts(long Renewals, Dictionary<string, long> Requests);
 
     private sealed record StoredLease(string Key, string? Owner, long EtcdLease, long CreateRevision, long ModRevision);
 }
