@@ -31,6 +31,7 @@ internal static class FlanneldHost
         try
         {
             using var netlink = Rtnetlink.Open();
+            using var metrics = new FlannelMetrics();
             ILeaseStore store;
             if (options.KubeSubnetMgr)
             {
@@ -45,7 +46,7 @@ internal static class FlanneldHost
             }
             else
             {
-                store = new EtcdLeaseStore(EtcdStoreOptions.FromFlanneld(options), loggers.CreateLogger<EtcdLeaseStore>());
+                store = new EtcdLeaseStore(EtcdStoreOptions.FromFlanneld(options), loggers.CreateLogger<EtcdLeaseStore>(), metrics: metrics);
             }
 
             using var ownedStore = (IDisposable)store;
@@ -58,7 +59,6 @@ internal static class FlanneldHost
                 _ => throw new ConfigException("Backend.Type", $"backend type {type} is not supported by Flannel.NET yet"),
             };
 
-            using var metrics = new FlannelMetrics();
             ITrafficManager TrafficRules(NetConfig config) =>
                 TrafficManagerFactory.Create(config.EnableNFTables, options.IpMasqFullyRandomDisable, loggers.CreateLogger("traffic"), metrics);
             BlackholeRouteKeeper? blackhole = options.IpBlackholeRoute

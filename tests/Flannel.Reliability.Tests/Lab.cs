@@ -1,10 +1,12 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Flannel.Core.Config;
 using Flannel.Lab;
 
 namespace Flannel.Reliability.Tests;
 
 /// <summary>Small helpers shared by the reliability cases: keys, lease owners, and waiting on a daemon's exit.</summary>
-internal static class Lab
+internal static partial class Lab
 {
     public const string SubnetsPrefix = "/coreos.com/network/subnets/";
 
@@ -34,4 +36,21 @@ internal static class Lab
             return null;
         }
     }
+
+    /// <summary>
+    /// A daemon's /metrics text, read inside its node's namespace from flanneld started with
+    /// <c>--healthz-ip=127.0.0.1 --healthz-port=<paramref name="port"/></c> (bash's /dev/tcp: no HTTP client needed).
+    /// </summary>
+    public static Task<string> MetricsAsync(LabNode node, int port) =>
+        node.ExecAsync("bash", "-c",
+            "exec 3<>/dev/tcp/127.0.0.1/" + port.ToString(CultureInfo.InvariantCulture) + " && printf 'GET /metrics HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' >&3 && cat <&3");
+
+    /// <summary>The values of a counter with one label, by label value: e.g. flannel_store_requests_total by operation.</summary>
+    public static Dictionary<string, long> CounterByLabel(string metricsText, string counter, string label) =>
+        MetricLine().Matches(metricsText)
+            .Where(m => m.Groups["name"].Value == counter && m.Groups["label"].Value == label)
+            .ToDictionary(m => m.Groups["value"].Value, m => (long)double.Parse(m.Groups["count"].Value, CultureInfo.InvariantCulture), StringComparer.Ordinal);
+
+    [GeneratedRegex("""^(?<name>[a-z_]+)\{(?<label>[a-z_]+)="(?<value>[^"]*)"\} (?<count>[0-9.e+]+)""", RegexOptions.Multiline)]
+    private static partial Regex MetricLine();
 }

@@ -16,6 +16,7 @@ public sealed class FlannelMetrics : IDisposable
     private readonly Counter<long> _programmingErrors;
     private readonly Counter<long> _storeReconnects;
     private readonly Counter<long> _ruleRepairs;
+    private readonly Counter<long> _storeRequests;
     private long _leaseExpiryUnixSeconds;
     private long _peersKnown;
     private long _kernelEntries;
@@ -35,6 +36,7 @@ public sealed class FlannelMetrics : IDisposable
         _programmingErrors = _meter.CreateCounter<long>("flannel.programming.errors", description: "Kernel or firewall programming failures, by kind");
         _storeReconnects = _meter.CreateCounter<long>("flannel.store.reconnects", description: "Reconnections to the lease store");
         _ruleRepairs = _meter.CreateCounter<long>("flannel.rules.repairs", description: "Resync passes that found traffic rules missing or changed and re-applied them, by mode");
+        _storeRequests = _meter.CreateCounter<long>("flannel.store.requests", description: "Requests sent to the etcd lease store, by operation");
     }
 
     public void SetLeaseExpiry(DateTimeOffset? expiry) =>
@@ -52,6 +54,9 @@ public sealed class FlannelMetrics : IDisposable
     public void ProgrammingError(string kind) => _programmingErrors.Add(1, new KeyValuePair<string, object?>("kind", kind));
 
     public void StoreReconnected() => _storeReconnects.Add(1);
+
+    /// <summary>One request sent to etcd: "range", "txn", "lease_keepalive", "watch_create", ….</summary>
+    public void StoreRequest(string operation) => _storeRequests.Add(1, new KeyValuePair<string, object?>("operation", operation));
 
     public void RulesRepaired(string mode) => _ruleRepairs.Add(1, new KeyValuePair<string, object?>("mode", mode));
 

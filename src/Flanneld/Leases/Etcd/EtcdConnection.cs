@@ -2,6 +2,7 @@ using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Etcdserverpb;
 using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 
 namespace Flanneld.Leases.Etcd;
@@ -15,11 +16,14 @@ internal sealed class EtcdConnection : IDisposable
 {
     private readonly EtcdStoreOptions _options;
     private readonly GrpcChannel[] _channels;
+    private readonly CallInvoker[] _invokers;
     private readonly SemaphoreSlim _authLock = new(1, 1);
     private int _current;
     private string? _token;
 
-    public EtcdConnection(EtcdStoreOptions options)
+    /// <param name="options">Endpoints, TLS, credentials and timeouts.</param>
+    /// <param name="countRequest">Called with the operation name (<see cref="EtcdRequestCounter"/>) of every request sent; null: not counted.</param>
+    public EtcdConnection(EtcdStoreOptions options, Action<string>? countRequest = null)
     {
         _options = options;
         X509Certificate2Collection? trusted = null;
@@ -34,6 +38,8 @@ internal sealed class EtcdConnection : IDisposable
             : null;
 
         _channels = new GrpcChannel[options.Endpoints.Count];
+        _invokers = new CallInvoker[options.Endpoints.Count];
+        EtcdRequestCounter? counter = countRequest is null ? null : new EtcdRequestCounter(countRequest);
         for (int i = 0; i < _channels.Length; i++)
         {
             _channels[i] = GrpcChannel.ForAddress(options.Endpoints[i], new GrpcChannelOptions
@@ -43,6 +49,7 @@ internal sealed class EtcdConnection : IDisposable
                 MaxReceiveMessageSize = null,
                 MaxSendMessageSize = null,
             });
+            _invokers[i] = counter is null ? _channels[i].CreateCallInvoker() : _channels[i].Intercept(counter);
         }
     }
 
@@ -60,7 +67,7 @@ internal sealed class EtcdConnection : IDisposable
             var options = new CallOptions(headers, DateTime.UtcNow + _options.RequestTimeout, cancellationToken);
             try
             {
-                return await call(_channels[index].CreateCallInvoker(), options).ConfigureAwait(false);
+                return await call(_invokers[index], options).ConfigureAwait(false);
             }
             catch (RpcException ex) when (ex.StatusCode == StatusCode.Unauthenticated && _options.Username is not null && !reauthenticated)
             {
@@ -81,7 +88,7 @@ internal sealed class EtcdConnection : IDisposable
         int index = Volatile.Read(ref _current);
         Metadata headers = await HeadersAsync(index, cancellationToken).ConfigureAwait(false) ?? [];
         headers.Add("hasleader", "true");
-        return (_channels[index].CreateCallInvoker(), new CallOptions(headers, null, cancellationToken), index);
+        return (_invokers[index], new CallOptions(headers, null, cancellationToken), index);
     }
 
     /// <summary>Moves to the next endpoint, unless another caller already did.</summary>
@@ -132,7 +139,7 @@ internal sealed class EtcdConnection : IDisposable
                 token = _token;
                 if (token is null)
                 {
-                    var auth = new Auth.AuthClient(_channels[index].CreateCallInvoker());
+                    var auth = new Auth.AuthClient(_invokers[index]);
                     AuthenticateResponse response = await auth.AuthenticateAsync(
                         new AuthenticateRequest { Name = _options.Username, Password = _options.Password ?? string.Empty },
                         deadline: DateTime.UtcNow + _options.RequestTimeout,

@@ -2,6 +2,7 @@ using Etcdserverpb;
 using Flannel.Core.Config;
 using Flannel.Core.Leases;
 using Flannel.Core.Net;
+using Flanneld.Health;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
@@ -25,7 +26,11 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
     private readonly EtcdLeaseReader _reader;
     private readonly EtcdLeaseWatch _watch;
 
-    public EtcdLeaseStore(EtcdStoreOptions options, ILogger<EtcdLeaseStore> logger, TimeProvider? timeProvider = null)
+    /// <param name="options">How to reach etcd and how leases behave.</param>
+    /// <param name="logger">Where the store logs.</param>
+    /// <param name="timeProvider">The clock (tests); the system clock when null.</param>
+    /// <param name="metrics">Where every request sent to etcd is counted by operation; null: not counted.</param>
+    public EtcdLeaseStore(EtcdStoreOptions options, ILogger<EtcdLeaseStore> logger, TimeProvider? timeProvider = null, FlannelMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
@@ -34,7 +39,7 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
         _logger = logger;
         _time = timeProvider ?? TimeProvider.System;
         _keys = new EtcdKeys(options.Prefix);
-        _connection = new EtcdConnection(options);
+        _connection = new EtcdConnection(options, metrics is null ? null : metrics.StoreRequest);
         _reader = new EtcdLeaseReader(_connection, _keys, options, logger, _time);
         _watch = new EtcdLeaseWatch(_connection, _keys, _reader, options, logger, _time);
     }
