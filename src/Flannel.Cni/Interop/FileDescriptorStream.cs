@@ -12,12 +12,18 @@ internal sealed class FileDescriptorStream : Stream
 {
     private readonly SafeFileHandle _handle;
     private readonly FileAccess _access;
+    private readonly bool _discardOnBrokenPipe;
 
-    public FileDescriptorStream(SafeFileHandle handle, FileAccess access)
+    /// <param name="handle">The descriptor.</param>
+    /// <param name="access">Read or Write.</param>
+    /// <param name="discardOnBrokenPipe">Drop writes once the reader has gone (EPIPE) instead of throwing, as
+    /// Console's streams do: a runtime that stopped reading our answer is no failure of ours.</param>
+    public FileDescriptorStream(SafeFileHandle handle, FileAccess access, bool discardOnBrokenPipe = false)
     {
         ArgumentNullException.ThrowIfNull(handle);
         _handle = handle;
         _access = access;
+        _discardOnBrokenPipe = discardOnBrokenPipe;
     }
 
     public override bool CanRead => _access.HasFlag(FileAccess.Read) && !_handle.IsClosed;
@@ -89,6 +95,11 @@ internal sealed class FileDescriptorStream : Stream
             }
 
             int errno = Marshal.GetLastPInvokeError();
+            if (errno == Libc.EPIPE && _discardOnBrokenPipe)
+            {
+                return;
+            }
+
             if (errno != Libc.EINTR)
             {
                 throw Libc.Failure("write", errno);

@@ -6,12 +6,12 @@ namespace Flannel.Cni.Tests.Interop;
 
 public sealed class FileDescriptorStreamTests
 {
-    private static (FileDescriptorStream Read, FileDescriptorStream Write) Pipe()
+    private static (FileDescriptorStream Read, FileDescriptorStream Write) Pipe(bool discardOnBrokenPipe = false)
     {
         int[] fds = new int[2];
         Assert.Equal(0, Libc.Pipe2(fds, Libc.O_CLOEXEC));
         return (new FileDescriptorStream(new SafeFileHandle(fds[0], ownsHandle: true), FileAccess.Read),
-            new FileDescriptorStream(new SafeFileHandle(fds[1], ownsHandle: true), FileAccess.Write));
+            new FileDescriptorStream(new SafeFileHandle(fds[1], ownsHandle: true), FileAccess.Write, discardOnBrokenPipe));
     }
 
     [Fact]
@@ -41,6 +41,18 @@ public sealed class FileDescriptorStreamTests
             IOException e = Assert.Throws<IOException>(() => write.Write([1, 2, 3]));
             Assert.Equal(Libc.EPIPE, e.HResult);
             Assert.Equal($"write failed: {Marshal.GetPInvokeErrorMessage(Libc.EPIPE)}", e.Message);
+        }
+    }
+
+    [Fact]
+    public void Write_ReaderClosedAndDiscardOnBrokenPipe_Dropped()
+    {
+        (FileDescriptorStream read, FileDescriptorStream write) = Pipe(discardOnBrokenPipe: true);
+        read.Dispose();
+        using (write)
+        {
+            write.Write([1, 2, 3]);
+            write.Write([4]);
         }
     }
 
