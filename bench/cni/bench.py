@@ -4,6 +4,7 @@ start-up is counted, then times each plugin run with perf_counter around fork/ex
 import ctypes
 import json
 import os
+import random
 import resource
 import secrets
 import shutil
@@ -97,6 +98,35 @@ def fsync_latency(directory):
     return median(times)
 
 
+def own_times(cc, tmp, conf, rendered, bridge):
+    """Each plugin's own time around the real bridge: the bridge runs under timing-delegate, which records when it
+    started and reaped it, and a run's own time is its wall time minus that window. The bridge alone runs under it
+    too, so its "own time" is what starting any program costs (this script's fork and wait, the wrapper's exec); the
+    difference per round is the plugin's overhead without the bridge's run-to-run variance."""
+    tdir = os.path.join(tmp, "timing")
+    os.makedirs(tdir)
+    wrapper = os.path.join(tdir, "bridge")
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "timing-delegate.c")
+    if subprocess.run([cc, "-O2", "-static", "-o", wrapper, source], capture_output=True).returncode != 0:
+        subprocess.run([cc, "-O2", "-o", wrapper, source], check=True)
+    timing = os.path.join(tmp, "timing.txt")
+    runners = [(name, [plugin], conf) for name, plugin in PLUGINS] + [("direct", [wrapper], rendered)]
+    own = {f"{name}_{op}": [] for name, _, _ in runners for op in ("add", "del")}
+    for i in range(RUNS):
+        for name, argv, stdin in random.sample(runners, len(runners)):
+            for op in ("add", "del"):
+                env = cni_env(op.upper(), f"t{name[0]}{i}")
+                env.update(CNI_PATH=tdir + ":" + CNI_BIN, BENCH_DELEGATE=bridge, BENCH_TIMING_FILE=timing)
+                open(timing, "w").close()
+                start = time.monotonic_ns()
+                run(argv, stdin, env)
+                elapsed = time.monotonic_ns() - start
+                with open(timing) as f:
+                    windows = [int(b) - int(a) for a, b in (line.split() for line in f if line.strip())]
+                own[f"{name}_{op}"].append((elapsed - sum(windows)) / 1e6)
+    return own
+
+
 def bench(tmp, shm):
     with open(os.path.join(tmp, "subnet.env"), "w") as f:
         f.write(SUBNET_ENV)
@@ -116,14 +146,17 @@ def bench(tmp, shm):
     keys = [f"{name}_{op}" for name, _ in PLUGINS for op in ("add", "del")] + ["direct_add", "direct_del"]
     wall = {k: [] for k in keys}
     cpu = {k: [] for k in keys}
+    # Each round runs every plugin and the bridge alone (ADD then DEL each) in a random order: what runs right after
+    # a DEL meets the kernel's deferred clean-up of its veth, and a fixed order would always hand that to the same one.
+    runners = [(name, [plugin], conf) for name, plugin in PLUGINS] + [("direct", [bridge], rendered)]
     for i in range(RUNS):
-        for name, plugin in PLUGINS:
+        for name, argv, stdin in random.sample(runners, len(runners)):
             for op in ("add", "del"):
-                t, _ = run([plugin], conf, cni_env(op.upper(), f"{name[0]}{i}"), cpu[f"{name}_{op}"])
+                t, _ = run(argv, stdin, cni_env(op.upper(), f"{name[0]}{i}"), cpu[f"{name}_{op}"])
                 wall[f"{name}_{op}"].append(t)
-        for op in ("add", "del"):
-            t, _ = run([bridge], rendered, cni_env(op.upper(), f"d{i}"), cpu[f"direct_{op}"])
-            wall[f"direct_{op}"].append(t)
+
+    cc = shutil.which("cc") or shutil.which("clang")
+    own = own_times(cc, tmp, conf, rendered, bridge) if cc else None
 
     version = {name: [] for name, _ in PLUGINS}
     version_cpu = {name: [] for name, _ in PLUGINS}
@@ -138,7 +171,6 @@ def bench(tmp, shm):
     # The plugin's own cost, with a delegate that does nothing (compiled here; skipped without a C compiler): state
     # on disk (ADD waits for the state file's fsync, which bridge's own run hides) and on tmpfs (no disk at all).
     null = None
-    cc = shutil.which("cc") or shutil.which("clang")
     if cc:
         null_dir = os.path.join(tmp, "null")
         os.makedirs(null_dir)
@@ -191,18 +223,29 @@ def bench(tmp, shm):
     print(f"runs per figure: {RUNS} (median), {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
           f"(/proc/loadavg: {open('/proc/loadavg').read().strip()})")
     print(f"fsync of a new 270-byte file in {tmp} (the state file's): {fsync_ms:.2f} ms median")
+    def paired(figures, name, op):
+        """Median of the per-round differences to the bridge alone, and a 95% bootstrap interval for it."""
+        diffs = [a - b for a, b in zip(figures[f"{name}_{op}"], figures[f"direct_{op}"])]
+        rng = random.Random(1)
+        boot = sorted(median(rng.choices(diffs, k=len(diffs))) for _ in range(1000))
+        return f"{median(diffs):.2f}, 95% {boot[25]:.2f}..{boot[974]:.2f}"
+
     for name, plugin in PLUGINS:
-        paired_add = median([a - b for a, b in zip(wall[f"{name}_add"], wall["direct_add"])])
-        paired_del = median([a - b for a, b in zip(wall[f"{name}_del"], wall["direct_del"])])
+        paired_add = paired(wall, name, "add")
+        paired_del = paired(wall, name, "del")
         print()
         print(f"[{name}] {plugin} ({os.path.getsize(plugin) // 1024} KiB)")
         print(f"                    {name:>14}  bridge alone  overhead  (paired median)")
-        print(f"ADD wall (ms)       {m[name + '_add']:14.2f}  {m['direct_add']:12.2f}  {m[name + '_add'] - m['direct_add']:8.2f}  ({paired_add:.2f})")
-        print(f"DEL wall (ms)       {m[name + '_del']:14.2f}  {m['direct_del']:12.2f}  {m[name + '_del'] - m['direct_del']:8.2f}  ({paired_del:.2f})")
+        print(f"ADD wall (ms)       {m[name + '_add']:14.2f}  {m['direct_add']:12.2f}  {m[name + '_add'] - m['direct_add']:8.2f}  ({paired_add})")
+        print(f"DEL wall (ms)       {m[name + '_del']:14.2f}  {m['direct_del']:12.2f}  {m[name + '_del'] - m['direct_del']:8.2f}  ({paired_del})")
         print(f"ADD wall min (ms)   {min(wall[name + '_add']):14.2f}  {min(wall['direct_add']):12.2f}  {min(wall[name + '_add']) - min(wall['direct_add']):8.2f}")
         print(f"DEL wall min (ms)   {min(wall[name + '_del']):14.2f}  {min(wall['direct_del']):12.2f}  {min(wall[name + '_del']) - min(wall['direct_del']):8.2f}")
         print(f"ADD CPU (ms)        {c[name + '_add']:14.2f}  {c['direct_add']:12.2f}  {c[name + '_add'] - c['direct_add']:8.2f}")
         print(f"DEL CPU (ms)        {c[name + '_del']:14.2f}  {c['direct_del']:12.2f}  {c[name + '_del'] - c['direct_del']:8.2f}")
+        if own is not None:
+            print(f"own time around the real bridge (ms): ADD {median(own[name + '_add']):.2f}, DEL {median(own[name + '_del']):.2f}; "
+                  f"bridge alone {median(own['direct_add']):.2f} / {median(own['direct_del']):.2f}; "
+                  f"overhead ADD {paired(own, name, 'add')}, DEL {paired(own, name, 'del')}")
         print(f"start-up, VERSION: wall {median(version[name]):.2f} ms (/bin/true {median(true_):.2f} ms), CPU {median(version_cpu[name]):.2f} ms")
         if null is None:
             print("null delegate: skipped (no cc/clang)")
