@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Flannel.Cni.Spawn;
 
 namespace Flannel.Cni;
 
@@ -48,53 +48,32 @@ internal sealed class DelegatePlugin
     /// <summary>
     /// Runs <paramref name="command"/>. Success gives the delegate's stdout; failure throws its error object
     /// (code, msg, details passed through, as libcni does) or, when it printed none, an error quoting its exit.
+    /// <paramref name="whileRunning"/>, when given, runs once the delegate has its configuration, beside its work.
     /// </summary>
-    public byte[] Invoke(string command, byte[] config, CniArgs args)
+    public byte[] Invoke(string command, byte[] config, CniArgs args, Action? whileRunning = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(args);
-        var start = new ProcessStartInfo(Path)
+        var environment = new Dictionary<string, string>(args.Environment, StringComparer.Ordinal)
         {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = false,
-            UseShellExecute = false,
+            ["CNI_COMMAND"] = command,
         };
-        start.Environment.Clear();
-        foreach (KeyValuePair<string, string> variable in args.Environment)
-        {
-            start.Environment[variable.Key] = variable.Value;
-        }
-
-        start.Environment["CNI_COMMAND"] = command;
 
         byte[] output;
         int exitCode;
         try
         {
-            using Process process = Process.Start(start) ?? throw new CniException(CniErrorCode.IoFailure, $"failed to start {Path}");
-            using (Stream stdin = process.StandardInput.BaseStream)
-            {
-                try
-                {
-                    stdin.Write(config);
-                }
-                catch (IOException)
-                {
-                    // The delegate exited without reading stdin; its exit status and stdout say why.
-                }
-            }
-
-            using (var buffer = new MemoryStream())
-            {
-                process.StandardOutput.BaseStream.CopyTo(buffer);
-                output = buffer.ToArray();
-            }
-
-            process.WaitForExit();
-            exitCode = process.ExitCode;
+            using ChildProcess child = ChildProcess.Start(Path, [Path], environment);
+            child.WriteInputAndClose(config);
+            whileRunning?.Invoke();
+            output = child.ReadOutputToEnd();
+            exitCode = child.WaitForExit();
         }
-        catch (System.ComponentModel.Win32Exception e)
+        catch (SpawnException e)
+        {
+            throw new CniException(CniErrorCode.IoFailure, $"failed to run delegate {Path}: {e.Reason}");
+        }
+        catch (IOException e)
         {
             throw new CniException(CniErrorCode.IoFailure, $"failed to run delegate {Path}: {e.Message}");
         }

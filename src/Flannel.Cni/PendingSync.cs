@@ -1,44 +1,45 @@
 namespace Flannel.Cni;
 
-/// <summary>An fsync of a just-written state file, running on its own thread until <see cref="Wait"/>.</summary>
-internal sealed class PendingSync
+/// <summary>
+/// A just-written state file that is not yet durable. <see cref="Complete"/> fsyncs it on the calling thread, once:
+/// ADD calls it while the delegate runs, so the disk's latency overlaps the delegate's work instead of adding to it.
+/// </summary>
+internal sealed class PendingSync : IDisposable
 {
-    private readonly FileStream _stream;
     private readonly string _path;
-    private readonly Thread _thread;
-    private Exception? _failure;
+    private FileStream? _stream;
 
     public PendingSync(FileStream stream, string path)
     {
         _stream = stream;
         _path = path;
-        _thread = new Thread(Sync) { IsBackground = true, Name = "fsync" };
-        _thread.Start();
     }
 
-    /// <summary>Joins the fsync; throws when the file could not be made durable.</summary>
-    public void Wait()
+    /// <summary>Makes the file durable; throws when it could not be. Later calls do nothing.</summary>
+    public void Complete()
     {
-        _thread.Join();
-        if (_failure is not null)
+        if (_stream is null)
         {
-            throw new CniException(CniErrorCode.IoFailure, $"failed to fsync {_path}: {_failure.Message}");
+            return;
         }
-    }
 
-    private void Sync()
-    {
         try
         {
             _stream.Flush(flushToDisk: true);
         }
         catch (IOException e)
         {
-            _failure = e;
+            throw new CniException(CniErrorCode.IoFailure, $"failed to fsync {_path}: {e.Message}");
         }
         finally
         {
-            _stream.Dispose();
+            Dispose();
         }
+    }
+
+    public void Dispose()
+    {
+        _stream?.Dispose();
+        _stream = null;
     }
 }

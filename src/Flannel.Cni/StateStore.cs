@@ -35,9 +35,9 @@ internal sealed class StateStore
     }
 
     /// <summary>
-    /// Writes the file whole (temporary file renamed into place, so a crash never leaves half of it) and starts
-    /// making it durable: the fsync (~4 ms on a disk) runs beside the delegate, and <see cref="PendingSync.Wait"/>
-    /// joins it before ADD reports success. The rename precedes the fsync so that one journal commit carries both.
+    /// Writes the file whole (temporary file renamed into place, so a crash never leaves half of it); the caller makes
+    /// it durable with <see cref="PendingSync.Complete"/> (an fsync, ~2-4 ms on a disk) while the delegate runs.
+    /// The rename precedes the fsync so that one journal commit carries both.
     /// </summary>
     public PendingSync Save(string containerId, ReadOnlySpan<byte> config)
     {

@@ -181,6 +181,17 @@ public sealed class PluginTests : IDisposable
     }
 
     [Fact]
+    public void Add_DelegateCannotBeExecuted_IoFailureNamesPathAndReasonNoState()
+    {
+        // A dangling symlink is found in CNI_PATH, but exec fails with ENOENT.
+        string bridge = Path.Combine(_emptyBin, "bridge");
+        File.CreateSymbolicLink(bridge, Path.Combine(_root, "no-such-bridge"));
+        JsonObject error = AssertError(Run(Vars("ADD", path: _emptyBin), Conf()), CniErrorCode.IoFailure);
+        Assert.Equal($"failed to run delegate {bridge}: No such file or directory", (string?)error["msg"]);
+        Assert.False(File.Exists(Path.Combine(_dataDir, "c1")));
+    }
+
+    [Fact]
     public void Del_NoState_SucceedsSilently()
     {
         Assert.Equal((0, ""), Run(Vars("DEL", path: _emptyBin), Conf()));

@@ -35,7 +35,7 @@ public sealed class StateStoreTests : IDisposable
     {
         string dataDir = Path.Combine(_root, "a", "data");
         var store = new StateStore(dataDir);
-        store.Save("c1.x_y-z", Encoding.UTF8.GetBytes("{\"type\":\"bridge\"}")).Wait();
+        store.Save("c1.x_y-z", Encoding.UTF8.GetBytes("{\"type\":\"bridge\"}")).Complete();
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(dataDir));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(dataDir, "c1.x_y-z")));
         Assert.Equal("{\"type\":\"bridge\"}", Encoding.UTF8.GetString(store.Read("c1.x_y-z")!));

@@ -31,7 +31,7 @@ internal static class AddCommand
         {
             try
             {
-                output = plugin.Invoke("ADD", config, invocation.Args);
+                output = plugin.Invoke("ADD", config, invocation.Args, saved.Complete);
             }
             catch (CniException e) when (e.Code == CniErrorCode.IncompatibleVersion && plugin.LowerCommonVersion(conf.Version, invocation.Args, invocation.Stderr) is { } lower)
             {
@@ -39,13 +39,14 @@ internal static class AddCommand
                 // convert its result up, rather than fail every pod.
                 map = DelegateConfig.Build(conf, env, lower);
                 config = GoJson.Serialize(map);
-                saved.Wait();
+                saved.Dispose();
                 saved = store.Save(invocation.Args.ContainerId, config);
-                output = plugin.Invoke("ADD", config, invocation.Args);
+                output = plugin.Invoke("ADD", config, invocation.Args, saved.Complete);
             }
 
-            // The state must be on disk before the runtime learns of a pod it will later DEL.
-            saved.Wait();
+            // The state must be on disk before the runtime learns of a pod it will later DEL (done by now: the
+            // fsync ran while the delegate worked).
+            saved.Complete();
         }
         catch (CniException e)
         {
@@ -54,7 +55,7 @@ internal static class AddCommand
                 UndoAdd(invocation, plugin, config);
             }
 
-            WaitQuietly(saved);
+            saved.Dispose();
             store.Remove(invocation.Args.ContainerId);
             throw;
         }
@@ -62,18 +63,6 @@ internal static class AddCommand
         string delegateVersion = map.TryGetValue("cniVersion", out object? v) && v is string s ? s
             : v is JsonValue jv && jv.GetValueKind() == JsonValueKind.String ? jv.GetValue<string>() : CniVersion.Implicit;
         invocation.Stdout.Write(ResultConverter.Convert(output, delegateVersion, conf.Version));
-    }
-
-    private static void WaitQuietly(PendingSync sync)
-    {
-        try
-        {
-            sync.Wait();
-        }
-        catch (CniException)
-        {
-            // The file is being removed anyway.
-        }
     }
 
     /// <summary>A failed ADD may have left a veth or an address reservation; DEL releases what there is.</summary>

@@ -195,4 +195,12 @@ public sealed class PluginBinaryTests : IDisposable
         Assert.Equal(0, version.Exit);
         Assert.Equal("1.1.0", (string?)JsonNode.Parse(version.Stdout)!["supportedVersions"]![6]);
     }
+
+    [Fact]
+    public void Binary_StdoutReaderGone_AnswerDroppedExitZero()
+    {
+        // The reader (true) has exited before the plugin writes: its write meets EPIPE, which is not its failure.
+        Cmd.Outcome run = Cmd.Run("bash", ["-c", "{ sleep 0.2; CNI_COMMAND=VERSION \"$0\"; } | true; echo \"exit ${PIPESTATUS[0]}\" >&2", CniNode.PluginBinary()]);
+        Assert.True(run.Stderr == "exit 0\n", Cmd.Describe(run));
+    }
 }
