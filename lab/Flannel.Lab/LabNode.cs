@@ -115,8 +115,8 @@ public sealed class LabNode : IAsyncDisposable
         await Shell.CheckAsync("ip", ["netns", "add", pod.Namespace]);
         _pods.Add(pod);
         string result = await CniAsync("ADD", pod);
-        pod.Address = ParseAddress(result, ipv6: false) ?? throw new InvalidOperationException("CNI result has no IPv4 address: " + result);
         pod.AddressIPv6 = ParseAddress(result, ipv6: true);
+        pod.Address = ParseAddress(result, ipv6: false) ?? pod.AddressIPv6 ?? throw new InvalidOperationException("CNI result has no address: " + result);
         return pod;
     }
 

@@ -18,7 +18,7 @@ public sealed class LabPod
 
     public string ContainerId => Namespace;
 
-    /// <summary>The pod's IPv4 address from the CNI result.</summary>
+    /// <summary>The pod's IPv4 address from the CNI result (its IPv6 address on an IPv6-only network).</summary>
     public string Address { get; internal set; } = "";
 
     /// <summary>The pod's IPv6 address from the CNI result; null when the network is IPv4 only.</summary>

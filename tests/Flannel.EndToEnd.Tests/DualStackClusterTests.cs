@@ -217,3 +217,33 @@ public sealed class DualStackHostGwClusterTests(DualStackHostGwFixture fixture) 
             "the deleted IPv6 route did not come back within the 10 s check period");
     }
 }
+
+public sealed class IPv6OnlyVxlanFixture : DualStackFixture
+{
+    protected override string Backend => """{"Type":"vxlan"}""";
+
+    protected override int Nodes => 2;
+
+    protected override Task<LabCluster> CreateClusterAsync(LabOptions options) =>
+        base.CreateClusterAsync(options with { NetConfig = """{"EnableIPv4":false,"Backend":{"Type":"vxlan"}}""" });
+}
+
+public sealed class IPv6OnlyVxlanClusterTests(IPv6OnlyVxlanFixture fixture) : IClassFixture<IPv6OnlyVxlanFixture>
+{
+    [Fact]
+    public async Task Start_IPv6OnlyNodes_LeaseOnlyIPv6AndPodsPing6()
+    {
+        await fixture.WaitForPeerRoutes6Async(TimeSpan.FromSeconds(10));
+        LabNode node = fixture.Cluster.Nodes[0];
+        Assert.All(fixture.Env.Values, e => Assert.Null(e.Subnet));
+        Assert.DoesNotContain("FLANNEL_NETWORK=", await File.ReadAllTextAsync(node.SubnetFile), StringComparison.Ordinal);
+        Assert.Null(await KernelView.LinkAsync(node, "flannel.1"));
+        IReadOnlyDictionary<string, string> leases = await fixture.Cluster.GetLeasesAsync();
+        string key = "/coreos.com/network/subnets/0.0.0.0-0&" + fixture.Env[node].IPv6Subnet!.Value.ToString().Replace('/', '-');
+        string mac6 = (string)(await KernelView.LinkAsync(node, "flannel-v6.1"))!["address"]!;
+        Assert.Equal(
+            $$$"""{"PublicIP":"0.0.0.0","PublicIPv6":"{{{node.AddressIPv6}}}","BackendType":"vxlan","BackendV6Data":{"VNI":1,"VtepMAC":"{{{mac6}}}"}}""",
+            leases[key]);
+        Assert.Empty(await fixture.CrossNodePing6FailuresAsync());
+    }
+}
