@@ -186,6 +186,31 @@ public sealed class DualStackVxlanClusterTests(DualStackVxlanFixture fixture) : 
                 $"{node.Name} still has entries of the deleted lease:\n{await node.IpAsync("-6", "route")}");
         }
     }
+
+    [Fact]
+    public async Task IPv6Device_DeletedWhileRunningOrStopped_ComesBackWithItsMac()
+    {
+        await fixture.WaitForPeerRoutes6Async(TimeSpan.FromSeconds(10));
+        LabNode node = Cluster.Nodes[1];
+        string mac6 = (string)(await KernelView.LinkAsync(node, "flannel-v6.1"))!["address"]!;
+
+        // Running: the link watch recreates it with its MAC and reprograms the peers.
+        await node.IpAsync("link", "del", "flannel-v6.1");
+        Assert.True(await KernelView.EventuallyAsync(async () => await KernelView.LinkAsync(node, "flannel-v6.1") is not null, TimeSpan.FromSeconds(10)),
+            "flannel-v6.1 was not recreated:\n" + node.Flanneld!.ReadLog());
+        Assert.Equal(mac6, (string)(await KernelView.LinkAsync(node, "flannel-v6.1"))!["address"]!);
+
+        // Stopped: the new device takes the MAC from BackendV6Data of the lease this node advertised last.
+        Assert.Equal(0, await node.Flanneld!.StopAsync(TimeSpan.FromSeconds(10)));
+        await node.IpAsync("link", "del", "flannel-v6.1");
+        File.Delete(node.SubnetFile);
+        node.StartFlanneld();
+        SubnetEnv after = await node.WaitForSubnetEnvAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(fixture.Env[node].IPv6Subnet, after.IPv6Subnet);
+        Assert.Equal(mac6, (string)(await KernelView.LinkAsync(node, "flannel-v6.1"))!["address"]!);
+        await fixture.WaitForPeerRoutes6Async(TimeSpan.FromSeconds(10));
+        Assert.Empty(await fixture.CrossNodePing6FailuresAsync());
+    }
 }
 
 public sealed class DualStackHostGwClusterTests(DualStackHostGwFixture fixture) : IClassFixture<DualStackHostGwFixture>
