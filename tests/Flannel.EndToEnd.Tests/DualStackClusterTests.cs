@@ -272,3 +272,24 @@ public sealed class IPv6OnlyVxlanClusterTests(IPv6OnlyVxlanFixture fixture) : IC
         Assert.Empty(await fixture.CrossNodePing6FailuresAsync());
     }
 }
+
+public sealed class DualStackVxlanDirectRoutingFixture : DualStackFixture
+{
+    protected override string Backend => """{"Type":"vxlan","DirectRouting":true}""";
+
+    protected override int Nodes => 2;
+}
+
+public sealed class DualStackVxlanDirectRoutingTests(DualStackVxlanDirectRoutingFixture fixture) : IClassFixture<DualStackVxlanDirectRoutingFixture>
+{
+    [Fact]
+    public async Task SameL2Peers_GetPlainIPv6RouteViaPublicIPv6_AndPodsPing6()
+    {
+        await fixture.WaitForPeerRoutes6Async(TimeSpan.FromSeconds(10));
+        LabNode node = fixture.Cluster.Nodes[0];
+        LabNode peer = fixture.Cluster.Nodes[1];
+        Assert.Contains((fixture.Env[peer].IPv6Subnet!.Value.ToString(), peer.AddressIPv6, "eth0", false), await KernelView.RoutesAsync(node, ipv6: true));
+        Assert.Empty(await KernelView.NeighboursAsync(node, "flannel-v6.1"));
+        Assert.Empty(await fixture.CrossNodePing6FailuresAsync());
+    }
+}
