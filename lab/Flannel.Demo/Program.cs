@@ -109,7 +109,8 @@ static async Task ShowDataPathAsync(LabCluster cluster, CancellationToken cancel
         Console.Write(Indent(await first.IpAsync("-6", "route", "show")));
     }
 
-    foreach (string device in new[] { "flannel.1", "flannel-v6.1" }.Where(d => links.Contains(" " + d + ":", StringComparison.Ordinal)))
+    string[] devices = ["flannel.1", "flannel-v6.1"];
+    foreach (string device in devices.Where(d => links.Contains(" " + d + ":", StringComparison.Ordinal)))
     {
         Console.WriteLine($"   $ ip neigh show dev {device}");
         Console.Write(Indent(await first.IpAsync("neigh", "show", "dev", device)));
