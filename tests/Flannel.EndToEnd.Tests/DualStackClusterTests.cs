@@ -121,6 +121,10 @@ public sealed class DualStackVxlanClusterTests(DualStackVxlanFixture fixture) : 
         string addresses = await node.IpAsync("-6", "-o", "addr", "show", "dev", "flannel-v6.1", "scope", "global");
         Assert.Contains($"inet6 {fixture.Env[node].IPv6Subnet!.Value.IPAddress}/128", addresses, StringComparison.Ordinal);
         Assert.Equal("0", (await node.ExecAsync("sysctl", "-n", "net.ipv6.conf.flannel-v6/1.accept_ra")).Trim());
+
+        // The kernel's /128 prefix route for that address is not mistaken for a stale peer route.
+        await fixture.WaitForPeerRoutes6Async(TimeSpan.FromSeconds(10));
+        Assert.Contains((fixture.Env[node].IPv6Subnet!.Value.IPAddress.ToString(), (string?)null, "flannel-v6.1", false), await KernelView.RoutesAsync(node, ipv6: true));
     }
 
     [Fact]

@@ -118,7 +118,7 @@ public static class PeerChecks
         return network.Contains(destination) && destination != own && destination.PrefixLength > network.PrefixLength;
     }
 
-    /// <summary>An IPv6 route flanneld owns: a unicast route to a subnet of the IPv6 network other than this node's own.</summary>
+    /// <summary>An IPv6 route flanneld owns: a unicast route to a subnet of the IPv6 network outside this node's own.</summary>
     public static bool IsPeerRoute(Route route, Ip6Net network, Ip6Net own)
     {
         ArgumentNullException.ThrowIfNull(route);
@@ -127,8 +127,9 @@ public static class PeerChecks
             return false;
         }
 
+        // Not merely != own: the kernel adds a /128 prefix route for the device's own <subnet>::/128 address.
         var destination = new Ip6Net(Ip6.FromIPAddress(route.Destination.Address), route.Destination.PrefixLength);
-        return network.Contains(destination) && destination != own && destination.PrefixLength > network.PrefixLength;
+        return network.Contains(destination) && !own.Overlaps(destination) && destination.PrefixLength > network.PrefixLength;
     }
 
     public static bool OnSameLink(IPAddress peer, IReadOnlyList<Ip4Net> underlaySubnets)

@@ -58,6 +58,7 @@ public class PeerChecksIPv6Tests
     [Theory]
     [InlineData("2001:db8:100:2::/64", true)]
     [InlineData("2001:db8:100:1::/64", false)]
+    [InlineData("2001:db8:100:1::/128", false)]
     [InlineData("2001:db8:100::/56", false)]
     [InlineData("2001:db8:200::/64", false)]
     [InlineData("198.18.2.0/24", false)]
