@@ -86,7 +86,7 @@ public sealed class DualStackVxlanClusterTests(DualStackVxlanFixture fixture) : 
     public async Task Start_LeaseAndSubnetEnv_CarryIPv6AsUpstream()
     {
         Assert.Equal(3, fixture.Env.Values.Select(e => e.IPv6Subnet).Distinct().Count());
-        foreach (LabNode node in Cluster.Nodes)
+        foreach (LabNode node in fixture.Env.Keys)
         {
             SubnetEnv env = fixture.Env[node];
             Assert.Equal([Flannel.Core.Net.Ip6Net.Parse(DualStackFixture.IPv6Network)], env.IPv6Networks);
@@ -131,7 +131,7 @@ public sealed class DualStackVxlanClusterTests(DualStackVxlanFixture fixture) : 
     public async Task Start_EachPeer_GetsIPv6NeighbourFdbAndOnlinkRoute()
     {
         LabNode node = Cluster.Nodes[0];
-        foreach (LabNode peer in Cluster.Nodes.Skip(1))
+        foreach (LabNode peer in fixture.Env.Keys.Where(n => n != node))
         {
             string subnet = fixture.Env[peer].IPv6Subnet!.Value.ToString();
             string vtep = fixture.Env[peer].IPv6Subnet!.Value.IPAddress.ToString();
@@ -166,7 +166,7 @@ public sealed class DualStackVxlanClusterTests(DualStackVxlanFixture fixture) : 
             $$$"""{"PublicIP":"192.0.2.250","PublicIPv6":"{{{Public6}}}","BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"{{{Mac4}}}"},"BackendV6Data":{"VNI":1,"VtepMAC":"{{{Mac6}}}"}}""");
         try
         {
-            foreach (LabNode node in Cluster.Nodes)
+            foreach (LabNode node in fixture.Env.Keys)
             {
                 Assert.True(await KernelView.EventuallyAsync(async () =>
                     (await KernelView.RoutesAsync(node, ipv6: true)).Contains(("2001:db8:100:fa::/64", "2001:db8:100:fa::", "flannel-v6.1", true))
@@ -180,7 +180,7 @@ public sealed class DualStackVxlanClusterTests(DualStackVxlanFixture fixture) : 
             await Cluster.EtcdCtlAsync("del", Key);
         }
 
-        foreach (LabNode node in Cluster.Nodes)
+        foreach (LabNode node in fixture.Env.Keys)
         {
             Assert.True(await KernelView.EventuallyAsync(async () =>
                 !(await KernelView.RoutesAsync(node, ipv6: true)).Any(r => r.Dst == "2001:db8:100:fa::/64")
@@ -188,6 +188,31 @@ public sealed class DualStackVxlanClusterTests(DualStackVxlanFixture fixture) : 
                 && !(await KernelView.NeighboursAsync(node, "flannel-v6.1")).Any(n => n.Address == "2001:db8:100:fa::")
                 && !(await KernelView.FdbAsync(node, "flannel-v6.1")).Any(f => f.Dst == Public6), TimeSpan.FromSeconds(10)),
                 $"{node.Name} still has entries of the deleted lease:\n{await node.IpAsync("-6", "route")}");
+        }
+    }
+
+    [Fact]
+    public async Task NodeLeaves_ItsIPv6EntriesDisappearFromEveryOtherNode()
+    {
+        // A fourth node (not in fixture.Env, which the other tests use) joins, stops, and its lease is deleted.
+        await fixture.WaitForPeerRoutes6Async(TimeSpan.FromSeconds(10));
+        LabNode leaving = await Cluster.AddNodeAsync();
+        leaving.StartFlanneld();
+        SubnetEnv env = await leaving.WaitForSubnetEnvAsync(TimeSpan.FromSeconds(30));
+        string subnet6 = env.IPv6Subnet!.Value.ToString();
+        string vtep6 = env.IPv6Subnet!.Value.IPAddress.ToString();
+        LabNode observer = Cluster.Nodes[0];
+        Assert.True(await KernelView.EventuallyAsync(async () => (await KernelView.RoutesAsync(observer, ipv6: true)).Any(r => r.Dst == subnet6), TimeSpan.FromSeconds(10)));
+
+        await leaving.Flanneld!.StopAsync(TimeSpan.FromSeconds(10));
+        await Cluster.EtcdCtlAsync("del", "/coreos.com/network/subnets/" + Flannel.Core.Leases.SubnetKey.Format(env.Subnet, env.IPv6Subnet));
+        foreach (LabNode node in fixture.Env.Keys)
+        {
+            Assert.True(await KernelView.EventuallyAsync(async () =>
+                !(await KernelView.RoutesAsync(node, ipv6: true)).Any(r => r.Dst == subnet6)
+                && !(await KernelView.NeighboursAsync(node, "flannel-v6.1")).Any(n => n.Address == vtep6)
+                && !(await KernelView.FdbAsync(node, "flannel-v6.1")).Any(f => f.Dst == leaving.AddressIPv6), TimeSpan.FromSeconds(10)),
+                $"{node.Name} still has IPv6 entries of the node that left:\n{await node.IpAsync("-6", "route")}");
         }
     }
 
