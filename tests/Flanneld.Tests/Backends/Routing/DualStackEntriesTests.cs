@@ -74,19 +74,3 @@ public class DualStackEntriesTests
         Assert.Equal("refused; IPv6: refused", reason);
     }
 }
-
-public class KernelEntryComparerTests
-{
-    [Theory]
-    [InlineData("198.18.2.0")]
-    [InlineData("2001:db8:100:2::")]
-    public void SameNeighbour_EqualValuesInDistinctInstances_True(string address)
-    {
-        // As the kernel dump hands them back: new IPAddress and PhysicalAddress objects.
-        var wanted = new Neighbour { InterfaceIndex = 4, Address = IPAddress.Parse(address), LinkAddress = System.Net.NetworkInformation.PhysicalAddress.Parse("0E-00-00-00-00-02") };
-        var dumped = new Neighbour { InterfaceIndex = 4, Address = IPAddress.Parse(address), LinkAddress = System.Net.NetworkInformation.PhysicalAddress.Parse("0E-00-00-00-00-02") };
-
-        Assert.True(KernelEntryComparer.SameNeighbour(wanted, dumped));
-        Assert.True(KernelPlan.Build([new PeerEntries([wanted], [], [])], [], [dumped], []).IsEmpty);
-    }
-}
