@@ -5,8 +5,11 @@ using Flannel.Lab;
 
 // The README's demo: a small flannel cluster in network namespaces with a real etcd, flanneld on every node,
 // pods attached through the flannel CNI plugin, and pods pinging across nodes. Everything is removed on exit or Ctrl-C.
-string backend = args.Length > 0 ? args[0] : "vxlan";
-int nodes = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
+// "--ipv6" (anywhere) or FLANNEL_DEMO_IPV6=1: dual stack, pods also get IPv6 addresses and ping6 each other.
+bool ipv6 = args.Contains("--ipv6") || Environment.GetEnvironmentVariable("FLANNEL_DEMO_IPV6") == "1";
+string[] positional = args.Where(a => a != "--ipv6").ToArray();
+string backend = positional.Length > 0 ? positional[0] : "vxlan";
+int nodes = positional.Length > 1 ? int.Parse(positional[1], CultureInfo.InvariantCulture) : 3;
 const int PodsPerNode = 2;
 
 using var stop = new CancellationTokenSource();
@@ -17,9 +20,12 @@ using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSign
 var options = new LabOptions
 {
     Nodes = nodes,
-    NetConfig = $$$"""{"Network":"198.18.0.0/16","SubnetLen":24,"Backend":{"Type":"{{{backend}}}"}}""",
+    IPv6 = ipv6,
+    NetConfig = ipv6
+        ? $$$"""{"Network":"198.18.0.0/16","SubnetLen":24,"EnableIPv6":true,"IPv6Network":"2001:db8:100::/56","IPv6SubnetLen":64,"Backend":{"Type":"{{{backend}}}"}}"""
+        : $$$"""{"Network":"198.18.0.0/16","SubnetLen":24,"Backend":{"Type":"{{{backend}}}"}}""",
 };
-Console.WriteLine($"== Building a {nodes}-node cluster in network namespaces (prefix {options.Prefix}), backend {backend}");
+Console.WriteLine($"== Building a {nodes}-node {(ipv6 ? "dual-stack " : "")}cluster in network namespaces (prefix {options.Prefix}), backend {backend}");
 int exitCode = 0;
 await using (LabCluster cluster = await LabCluster.CreateAsync(options, stop.Token))
 {
@@ -87,7 +93,7 @@ static async Task ShowDataPathAsync(LabCluster cluster, CancellationToken cancel
         for (int i = 0; i < PodsPerNode; i++)
         {
             LabPod pod = await node.AddPodAsync();
-            Console.WriteLine($"   {pod.Name} on {node.Name}: {pod.Address}");
+            Console.WriteLine($"   {pod.Name} on {node.Name}: {pod.Address}{(pod.AddressIPv6 is null ? "" : " " + pod.AddressIPv6)}");
         }
     }
 
@@ -96,12 +102,20 @@ static async Task ShowDataPathAsync(LabCluster cluster, CancellationToken cancel
     await Task.Delay(500, cancellationToken);
     Console.WriteLine("   $ ip route");
     Console.Write(Indent(await first.IpAsync("route", "show")));
-    if (await first.IpAsync("-o", "link", "show") is { } links && links.Contains("flannel.1:", StringComparison.Ordinal))
+    string links = await first.IpAsync("-o", "link", "show");
+    if (cluster.Options.IPv6)
     {
-        Console.WriteLine("   $ ip neigh show dev flannel.1");
-        Console.Write(Indent(await first.IpAsync("neigh", "show", "dev", "flannel.1")));
-        Console.WriteLine("   $ bridge fdb show dev flannel.1");
-        Console.Write(Indent(await first.ExecAsync("bridge", "fdb", "show", "dev", "flannel.1")));
+        Console.WriteLine("   $ ip -6 route");
+        Console.Write(Indent(await first.IpAsync("-6", "route", "show")));
+    }
+
+    string[] devices = ["flannel.1", "flannel-v6.1"];
+    foreach (string device in devices.Where(d => links.Contains(" " + d + ":", StringComparison.Ordinal)))
+    {
+        Console.WriteLine($"   $ ip neigh show dev {device}");
+        Console.Write(Indent(await first.IpAsync("neigh", "show", "dev", device)));
+        Console.WriteLine($"   $ bridge fdb show dev {device}");
+        Console.Write(Indent(await first.ExecAsync("bridge", "fdb", "show", "dev", device)));
     }
 
     Console.WriteLine("== Every pod pings every pod on the other nodes");
@@ -111,10 +125,15 @@ static async Task ShowDataPathAsync(LabCluster cluster, CancellationToken cancel
     {
         foreach (LabPod to in cluster.Nodes.Where(n => n != from.Node).SelectMany(n => n.Pods))
         {
-            bool reached = await from.PingAsync(to.Address);
-            total++;
-            ok += reached ? 1 : 0;
-            Console.WriteLine($"   {from.Name} ({from.Address}) -> {to.Name} ({to.Address}): {(reached ? "ok" : "FAILED")}");
+            foreach ((string fromAddress, string toAddress) in to.AddressIPv6 is { } to6 && from.AddressIPv6 is { } from6
+                ? new[] { (from.Address, to.Address), (from6, to6) }
+                : [(from.Address, to.Address)])
+            {
+                bool reached = await from.PingAsync(toAddress);
+                total++;
+                ok += reached ? 1 : 0;
+                Console.WriteLine($"   {from.Name} ({fromAddress}) -> {to.Name} ({toAddress}): {(reached ? "ok" : "FAILED")}");
+            }
         }
     }
 

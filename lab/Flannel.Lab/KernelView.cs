@@ -5,9 +5,12 @@ namespace Flannel.Lab;
 /// <summary>What a node's kernel holds, read with iproute2's JSON output (the tests' independent observer).</summary>
 public static class KernelView
 {
-    public static async Task<List<(string Dst, string? Gateway, string Dev, bool OnLink)>> RoutesAsync(LabNode node)
+    public static Task<List<(string Dst, string? Gateway, string Dev, bool OnLink)>> RoutesAsync(LabNode node) => RoutesAsync(node, ipv6: false);
+
+    /// <summary>The main table's routes of one family (<c>ip [-6] route show</c>).</summary>
+    public static async Task<List<(string Dst, string? Gateway, string Dev, bool OnLink)>> RoutesAsync(LabNode node, bool ipv6)
     {
-        JsonArray routes = JsonNode.Parse(await node.IpAsync("-j", "route", "show"))!.AsArray();
+        JsonArray routes = JsonNode.Parse(await node.IpAsync(ipv6 ? ["-6", "-j", "route", "show"] : ["-j", "route", "show"]))!.AsArray();
         return routes.Select(r => (
             (string)r!["dst"]!,
             (string?)r["gateway"],

@@ -58,6 +58,11 @@ public sealed class LabCluster : IAsyncDisposable
         await Ip(UnderlayNamespace, "link", "set", "lo", "up");
         await Ip(UnderlayNamespace, "link", "add", "br0", "type", "bridge");
         await Ip(UnderlayNamespace, "addr", "add", LabPaths.EtcdAddress + "/24", "dev", "br0");
+        if (Options.IPv6)
+        {
+            await Ip(UnderlayNamespace, "-6", "addr", "add", LabPaths.UnderlayGatewayIPv6 + "/64", "dev", "br0", "nodad");
+        }
+
         await Ip(UnderlayNamespace, "link", "set", "br0", "up");
         if (Options.Etcd && Options.EtcdMembers > 1)
         {
@@ -94,6 +99,14 @@ public sealed class LabCluster : IAsyncDisposable
         await Ip(node.Namespace, "link", "set", "eth0", "up");
         await Ip(node.Namespace, "route", "add", "default", "via", LabPaths.EtcdAddress);
         await Shell.InNamespaceAsync(node.Namespace, "sysctl", "-qw", "net.ipv4.ip_forward=1");
+        if (Options.IPv6)
+        {
+            // No DAD on the node (cni0's gateway address must answer at once) and IPv6 forwarding for the pods.
+            await Shell.InNamespaceAsync(node.Namespace, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.forwarding=1");
+            await Ip(node.Namespace, "-6", "addr", "add", node.AddressIPv6 + "/64", "dev", "eth0", "nodad");
+            await Ip(node.Namespace, "-6", "route", "add", "default", "via", LabPaths.UnderlayGatewayIPv6);
+        }
+
         Directory.CreateDirectory(node.WorkDir);
         return node;
     }

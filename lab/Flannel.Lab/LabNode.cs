@@ -17,6 +17,7 @@ public sealed class LabNode : IAsyncDisposable
         Name = "n" + index.ToString(CultureInfo.InvariantCulture);
         Namespace = cluster.Options.Prefix + "-" + Name;
         Address = "192.0.2." + index.ToString(CultureInfo.InvariantCulture);
+        AddressIPv6 = LabPaths.UnderlayPrefixIPv6 + index.ToString("x", CultureInfo.InvariantCulture);
         WorkDir = Path.Combine(cluster.WorkDir, Name);
     }
 
@@ -27,6 +28,9 @@ public sealed class LabNode : IAsyncDisposable
     public string Namespace { get; }
 
     public string Address { get; }
+
+    /// <summary>The node's underlay IPv6 address (configured only when the lab runs with <see cref="LabOptions.IPv6"/>).</summary>
+    public string AddressIPv6 { get; }
 
     public string WorkDir { get; }
 
@@ -111,7 +115,8 @@ public sealed class LabNode : IAsyncDisposable
         await Shell.CheckAsync("ip", ["netns", "add", pod.Namespace]);
         _pods.Add(pod);
         string result = await CniAsync("ADD", pod);
-        pod.Address = ParseAddress(result);
+        pod.AddressIPv6 = ParseAddress(result, ipv6: true);
+        pod.Address = ParseAddress(result, ipv6: false) ?? pod.AddressIPv6 ?? throw new InvalidOperationException("CNI result has no address: " + result);
         return pod;
     }
 
@@ -128,11 +133,11 @@ public sealed class LabNode : IAsyncDisposable
         return Shell.CheckAsync("ip", ["netns", "exec", Namespace, Path.Combine(_cluster.Options.BinDir, "flannel")], CniNetConf(), env);
     }
 
-    private static string ParseAddress(string result)
+    private static string? ParseAddress(string result, bool ipv6)
     {
-        JsonNode? ips = JsonNode.Parse(result)?["ips"];
-        string? address = ips?[0]?["address"]?.GetValue<string>();
-        return address?.Split('/')[0] ?? throw new InvalidOperationException("CNI result has no address: " + result);
+        JsonArray ips = JsonNode.Parse(result)?["ips"]?.AsArray() ?? [];
+        return ips.Select(ip => ip?["address"]?.GetValue<string>()?.Split('/')[0])
+            .FirstOrDefault(address => address is not null && address.Contains(':', StringComparison.Ordinal) == ipv6);
     }
 
     public async ValueTask DisposeAsync()

@@ -23,6 +23,13 @@ public sealed record LabOptions
     /// </summary>
     public int EtcdMembers { get; init; } = 1;
 
+    /// <summary>
+    /// Dual-stack underlay: the bridge also holds <see cref="LabPaths.UnderlayGatewayIPv6"/>, each node gets
+    /// 2001:db8:0:1::&lt;n&gt;/64 (no DAD, usable at once) and a default IPv6 route, and forwards IPv6. The net-conf must
+    /// still ask for IPv6 (EnableIPv6, IPv6Network) for flanneld to use it.
+    /// </summary>
+    public bool IPv6 { get; init; }
+
     /// <summary>A name prefix for namespaces; a fresh random one per cluster by default, so runs never collide.</summary>
     public string Prefix { get; init; } = "fl" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3));
 }

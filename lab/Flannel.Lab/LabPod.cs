@@ -18,8 +18,11 @@ public sealed class LabPod
 
     public string ContainerId => Namespace;
 
-    /// <summary>The pod's IPv4 address from the CNI result.</summary>
+    /// <summary>The pod's IPv4 address from the CNI result (its IPv6 address on an IPv6-only network).</summary>
     public string Address { get; internal set; } = "";
+
+    /// <summary>The pod's IPv6 address from the CNI result; null when the network is IPv4 only.</summary>
+    public string? AddressIPv6 { get; internal set; }
 
     /// <summary>Pings <paramref name="address"/> from the pod; true when a reply came.</summary>
     public async Task<bool> PingAsync(string address, int count = 1, double timeoutSeconds = 2)

@@ -110,10 +110,12 @@ public sealed class PeerReconciler
             }
         }
 
-        if (seen is not null && !seen.Attrs.PublicIP.Equals(own.Attrs.PublicIP))
+        // Both families identify the holder: an IPv6-only node advertises no IPv4 PublicIP (0.0.0.0).
+        if (seen is not null && (!seen.Attrs.PublicIP.Equals(own.Attrs.PublicIP) || !Equals(seen.Attrs.PublicIPv6, own.Attrs.PublicIPv6)))
         {
-            DaemonLog.OwnLeaseTaken(_logger, key, seen.Attrs.PublicIP.ToString());
-            throw new LeaseLostException($"subnet {key} is now held by {seen.Attrs.PublicIP}");
+            string holder = seen.Attrs.PublicIPv6 is null ? seen.Attrs.PublicIP.ToString() : $"{seen.Attrs.PublicIP} / {seen.Attrs.PublicIPv6}";
+            DaemonLog.OwnLeaseTaken(_logger, key, holder);
+            throw new LeaseLostException($"subnet {key} is now held by {holder}");
         }
 
         if (!deleted)

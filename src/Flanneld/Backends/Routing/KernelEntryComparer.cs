@@ -33,7 +33,8 @@ public static class KernelEntryComparer
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
-        return NeighbourKey(a) == NeighbourKey(b) && Equals(a.LinkAddress, b.LinkAddress)
+        // Equals, not ==: tuple == compares the IPAddress elements by reference, so a dumped entry never matched.
+        return NeighbourKey(a).Equals(NeighbourKey(b)) && Equals(a.LinkAddress, b.LinkAddress)
             && (a.State & NeighbourState.Permanent) == (b.State & NeighbourState.Permanent);
     }
 

@@ -211,9 +211,10 @@ public abstract class PeerNetwork : IBackendNetwork
     private PeerEntries? Entries(Lease lease)
     {
         PeerEntries? entries = EntriesFor(lease, out string? reason);
-        if (entries is null && reason is not null && _skipped.Add(lease.Key + "|" + reason))
+        if (reason is not null && _skipped.Add(lease.Key + "|" + reason))
         {
-            // One warning per lease and reason: a bad lease written by someone else must not flood the log.
+            // One warning per lease and reason: a bad lease written by someone else must not flood the log. A reason
+            // with entries means one address family of a dual-stack lease was left out.
             BackendLog.SkippingLease(Logger, lease.Key, lease.Attrs.PublicIP.ToString(), reason);
         }
 

@@ -21,6 +21,12 @@ public sealed record VxlanConfig
     /// <summary>Bytes of outer IPv4 + UDP + VXLAN + Ethernet headers: the device MTU is the outer MTU minus this.</summary>
     public const int Overhead = 50;
 
+    /// <summary>
+    /// The same with an IPv6 outer header (20 bytes longer). Upstream asks for outer MTU − 50 on <c>flannel-v6</c> too, but
+    /// the kernel clamps a new device to this headroom (and refuses a later change above it), so this is what it gets.
+    /// </summary>
+    public const int IPv6Overhead = 70;
+
     private const int MinMtu = 68 + Overhead;
 
     private const int MaxInterfaceName = 15;

@@ -4,13 +4,15 @@ using System.Net.Sockets;
 using Flannel.Core.Net;
 using Flannel.Linux.Netlink;
 using Flannel.Linux.Interfaces;
+using Flannel.Linux.Namespaces;
 using Microsoft.Extensions.Logging;
 
 namespace Flanneld.Backends.Vxlan;
 
 /// <summary>
-/// The <c>flannel.&lt;VNI&gt;</c> device: reused when an existing one is compatible (a restart must not disturb the
-/// data path), else (re)created with the node's VTEP MAC; then given <c>&lt;subnet&gt;.0/32</c> and brought up.
+/// The <c>flannel.&lt;VNI&gt;</c> (or, IPv6, <c>flannel-v6.&lt;VNI&gt;</c>) device: reused when an existing one is
+/// compatible (a restart must not disturb the data path), else (re)created with the node's VTEP MAC; then given
+/// <c>&lt;subnet&gt;.0/32</c> (IPv6: <c>&lt;subnet&gt;::/128</c>) and brought up.
 /// </summary>
 public sealed record VxlanDevice(string Name, VxlanSettings Settings, int Mtu)
 {
@@ -61,6 +63,18 @@ public sealed record VxlanDevice(string Name, VxlanSettings Settings, int Mtu)
     {
         ArgumentNullException.ThrowIfNull(netlink);
         await LinkAddressEnsurer.EnsureV4Async(netlink, index, new IpPrefix(subnet.Canonical.IPAddress, 32), network, cancellationToken);
+        await netlink.SetLinkUpAsync(index, cancellationToken);
+    }
+
+    /// <summary>
+    /// The IPv6 device, as upstream: router advertisements ignored (accept_ra=0: the device must not configure itself
+    /// from whatever arrives through the tunnel), <paramref name="subnet"/>'s network address as a /128, up.
+    /// </summary>
+    public async Task ConfigureIPv6Async(Rtnetlink netlink, int index, Ip6Net subnet, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(netlink);
+        Sysctl.Write(Sysctl.IPv6InterfaceKey(Name, "accept_ra"), "0");
+        await LinkAddressEnsurer.EnsureV6Async(netlink, index, new IpPrefix(subnet.Canonical.IPAddress, 128), cancellationToken);
         await netlink.SetLinkUpAsync(index, cancellationToken);
     }
 }

@@ -11,32 +11,53 @@ using Flannel.Linux.Interfaces;
 
 namespace Flanneld.Backends.Vxlan;
 
-/// <summary>The running vxlan backend: see <see cref="VxlanBackend"/> for the entries it programs per peer.</summary>
+/// <summary>
+/// The running vxlan backend: see <see cref="VxlanBackend"/> for the entries it programs per peer. With dual stack the
+/// IPv4 entries go on <c>flannel.N</c> and the IPv6 ones (the same three, keyed by the IPv6 subnet, PublicIPv6 and
+/// BackendV6Data) on <c>flannel-v6.N</c>; each family of a lease is programmed on its own.
+/// </summary>
 public sealed class VxlanNetwork : PeerNetwork
 {
-    private readonly VxlanDevice _device;
-    private readonly PhysicalAddress _mac;
+    private readonly VxlanTunnel? _v4;
+    private readonly VxlanTunnel? _v6;
     private readonly ExternalInterface _iface;
     private readonly bool _directRouting;
     private readonly Ip4Net _network;
+    private readonly Ip6Net _network6;
     private IReadOnlyList<Ip4Net> _underlaySubnets = [];
-    private int _deviceIndex;
+    private IReadOnlyList<IpPrefix> _underlayPrefixes6 = [];
 
-    public VxlanNetwork(Rtnetlink netlink, Lease lease, VxlanDevice device, int deviceIndex, PhysicalAddress mac, ExternalInterface iface, bool directRouting, NetConfig config, ILogger logger)
-        : base(netlink, lease, device.Mtu, config, logger)
+    public VxlanNetwork(Rtnetlink netlink, Lease lease, VxlanTunnel? v4, VxlanTunnel? v6, ExternalInterface iface, bool directRouting, NetConfig config, ILogger logger)
+        : base(netlink, lease, (v4 ?? v6)?.Device.Mtu ?? throw new ArgumentException("vxlan needs an IPv4 or an IPv6 device"), config, logger)
     {
         ArgumentNullException.ThrowIfNull(config);
-        _device = device;
-        _deviceIndex = deviceIndex;
-        _mac = mac;
+        _v4 = v4;
+        _v6 = v6;
         _iface = iface;
         _directRouting = directRouting;
-        _network = config.Network ?? throw new ArgumentException("vxlan needs an IPv4 Network", nameof(config));
+        if (v4 is not null)
+        {
+            _network = config.Network ?? throw new ArgumentException("vxlan over IPv4 needs an IPv4 Network", nameof(config));
+            _ = lease.Subnet ?? throw new ArgumentException("vxlan over IPv4 needs an IPv4 lease", nameof(lease));
+        }
+
+        if (v6 is not null)
+        {
+            _network6 = config.IPv6Network ?? throw new ArgumentException("vxlan over IPv6 needs an IPv6Network", nameof(config));
+            _ = lease.IPv6Subnet ?? throw new ArgumentException("vxlan over IPv6 needs an IPv6 lease", nameof(lease));
+        }
     }
 
-    public int DeviceIndex => _deviceIndex;
+    /// <summary>The IPv4 device's index; 0 when IPv4 is off.</summary>
+    public int DeviceIndex => _v4?.Index ?? 0;
 
-    protected override PeerEntries? EntriesFor(Lease lease, out string? reason)
+    /// <summary>The IPv6 device's index; 0 when IPv6 is off.</summary>
+    public int IPv6DeviceIndex => _v6?.Index ?? 0;
+
+    protected override PeerEntries? EntriesFor(Lease lease, out string? reason) =>
+        DualStackEntries.Combine(lease, _v4 is null ? null : EntriesV4, _v6 is null ? null : EntriesV6, out reason);
+
+    private PeerEntries? EntriesV4(Lease lease, out string? reason)
     {
         reason = PeerChecks.Validate(lease, "vxlan", _network, Config.SubnetLen, Lease.Subnet!.Value);
         if (reason is not null)
@@ -51,47 +72,98 @@ public sealed class VxlanNetwork : PeerNetwork
             return PeerEntries.RoutesOnly(new Route { Destination = subnet, Gateway = publicIP, OutputInterface = _iface.Index });
         }
 
-        if (VtepMac.ParseBackendData(lease.Attrs.BackendData, out reason) is not { } mac)
+        return VxlanPeer(_v4!, subnet, subnet.Canonical.IPAddress, publicIP, lease.Attrs.BackendData, out reason);
+    }
+
+    private PeerEntries? EntriesV6(Lease lease, out string? reason)
+    {
+        reason = PeerChecks.ValidateIPv6(lease, "vxlan", _network6, Config.IPv6SubnetLen, Lease.IPv6Subnet!.Value);
+        if (reason is not null)
         {
             return null;
         }
 
-        IPAddress vtep = subnet.Canonical.IPAddress;
+        Ip6Net subnet = lease.IPv6Subnet!.Value;
+        IPAddress publicIPv6 = lease.Attrs.PublicIPv6!;
+        if (_directRouting && PeerChecks.OnSameLink(publicIPv6, _underlayPrefixes6))
+        {
+            return PeerEntries.RoutesOnly(new Route { Destination = subnet, Gateway = publicIPv6, OutputInterface = _iface.Index });
+        }
+
+        return VxlanPeer(_v6!, subnet, subnet.Canonical.IPAddress, publicIPv6, lease.Attrs.BackendV6Data, out reason);
+    }
+
+    /// <summary>Neighbour (remote VTEP address → MAC), FDB (MAC → remote public address), on-link route via the VTEP address.</summary>
+    private static PeerEntries? VxlanPeer(VxlanTunnel tunnel, IpPrefix subnet, IPAddress vtep, IPAddress publicAddress, string? backendData, out string? reason)
+    {
+        if (VtepMac.ParseBackendData(backendData, out reason) is not { } mac)
+        {
+            return null;
+        }
+
         return new PeerEntries(
-            [new Neighbour { InterfaceIndex = _deviceIndex, Address = vtep, LinkAddress = mac, State = NeighbourState.Permanent }],
-            [new FdbEntry { InterfaceIndex = _deviceIndex, LinkAddress = mac, Destination = publicIP, State = NeighbourState.Permanent }],
-            [new Route { Destination = subnet, Gateway = vtep, OutputInterface = _deviceIndex, OnLink = true }]);
+            [new Neighbour { InterfaceIndex = tunnel.Index, Address = vtep, LinkAddress = mac, State = NeighbourState.Permanent }],
+            [new FdbEntry { InterfaceIndex = tunnel.Index, LinkAddress = mac, Destination = publicAddress, State = NeighbourState.Permanent }],
+            [new Route { Destination = subnet, Gateway = vtep, OutputInterface = tunnel.Index, OnLink = true }]);
     }
 
     protected override async Task PrepareSyncAsync(CancellationToken cancellationToken)
     {
-        if (_directRouting)
+        if (_directRouting && _v4 is not null)
         {
             _underlaySubnets = await PeerChecks.UnderlaySubnetsAsync(Netlink, _iface.Index, cancellationToken);
+        }
+
+        if (_directRouting && _v6 is not null)
+        {
+            _underlayPrefixes6 = await PeerChecks.UnderlayIPv6PrefixesAsync(Netlink, _iface.Index, cancellationToken);
         }
     }
 
     protected override async Task<(IReadOnlyList<Route> Routes, IReadOnlyList<Neighbour> Neighbours, IReadOnlyList<FdbEntry> Fdb)> DumpOwnedAsync(CancellationToken cancellationToken)
     {
-        IReadOnlyList<Route> routes = await Netlink.ListRoutesAsync(AddressFamily.InterNetwork, cancellationToken);
-        IReadOnlyList<Neighbour> neighbours = await Netlink.ListNeighboursAsync(AddressFamily.InterNetwork, _deviceIndex, cancellationToken);
-        IReadOnlyList<FdbEntry> fdb = await Netlink.ListFdbAsync(_deviceIndex, cancellationToken);
-        Ip4Net own = Lease.Subnet!.Value;
-        return (
-            routes.Where(r => PeerChecks.IsPeerRoute(r, _network, own) && (r.OutputInterface == _deviceIndex || (_directRouting && r.OutputInterface == _iface.Index && r.Gateway is not null))).ToList(),
-            neighbours.Where(n => n.InterfaceIndex == _deviceIndex && (n.State & NeighbourState.Permanent) != 0).ToList(),
-            fdb.Where(f => f.InterfaceIndex == _deviceIndex && f.Destination is not null && (f.State & NeighbourState.Permanent) != 0).ToList());
+        var routes = new List<Route>();
+        var neighbours = new List<Neighbour>();
+        var fdb = new List<FdbEntry>();
+        if (_v4 is not null)
+        {
+            Ip4Net own = Lease.Subnet!.Value;
+            routes.AddRange((await Netlink.ListRoutesAsync(AddressFamily.InterNetwork, cancellationToken))
+                .Where(r => PeerChecks.IsPeerRoute(r, _network, own) && IsOurDevice(r, _v4)));
+            await AddDeviceEntriesAsync(_v4, AddressFamily.InterNetwork, neighbours, fdb, cancellationToken);
+        }
+
+        if (_v6 is not null)
+        {
+            Ip6Net own6 = Lease.IPv6Subnet!.Value;
+            routes.AddRange((await Netlink.ListRoutesAsync(AddressFamily.InterNetworkV6, cancellationToken))
+                .Where(r => PeerChecks.IsPeerRoute(r, _network6, own6) && IsOurDevice(r, _v6)));
+            await AddDeviceEntriesAsync(_v6, AddressFamily.InterNetworkV6, neighbours, fdb, cancellationToken);
+        }
+
+        return (routes, neighbours, fdb);
     }
 
-    /// <summary>Periodic repair, plus the device watch: a deleted <c>flannel.N</c> is recreated with its MAC and peers.</summary>
+    private bool IsOurDevice(Route route, VxlanTunnel tunnel) =>
+        route.OutputInterface == tunnel.Index || (_directRouting && route.OutputInterface == _iface.Index && route.Gateway is not null);
+
+    private async Task AddDeviceEntriesAsync(VxlanTunnel tunnel, AddressFamily family, List<Neighbour> neighbours, List<FdbEntry> fdb, CancellationToken cancellationToken)
+    {
+        neighbours.AddRange((await Netlink.ListNeighboursAsync(family, tunnel.Index, cancellationToken))
+            .Where(n => n.InterfaceIndex == tunnel.Index && (n.State & NeighbourState.Permanent) != 0));
+        fdb.AddRange((await Netlink.ListFdbAsync(tunnel.Index, cancellationToken))
+            .Where(f => f.InterfaceIndex == tunnel.Index && f.Destination is not null && (f.State & NeighbourState.Permanent) != 0));
+    }
+
+    /// <summary>Periodic repair, plus the device watch: a deleted <c>flannel.N</c> or <c>flannel-v6.N</c> is recreated with its MAC and peers.</summary>
     public override async Task RunAsync(CancellationToken cancellationToken)
     {
         Task periodic = base.RunAsync(cancellationToken);
-        Task watch = WatchDeviceAsync(cancellationToken);
+        Task watch = WatchDevicesAsync(cancellationToken);
         await Task.WhenAll(periodic, watch);
     }
 
-    private async Task WatchDeviceAsync(CancellationToken cancellationToken)
+    private async Task WatchDevicesAsync(CancellationToken cancellationToken)
     {
         var backoff = TimeSpan.FromSeconds(1);
         while (!cancellationToken.IsCancellationRequested)
@@ -104,9 +176,10 @@ public sealed class VxlanNetwork : PeerNetwork
                 await RecreateIfMissingAsync(cancellationToken);
                 while (await next)
                 {
-                    if (events.Current is { Kind: LinkEventKind.Deleted } e && e.Link.Name == _device.Name)
+                    if (events.Current is { Kind: LinkEventKind.Deleted } e
+                        && (e.Link.Name == _v4?.Device.Name || e.Link.Name == _v6?.Device.Name))
                     {
-                        BackendLog.DeviceDeleted(Logger, _device.Name);
+                        BackendLog.DeviceDeleted(Logger, e.Link.Name);
                         await RecreateIfMissingAsync(cancellationToken);
                     }
 
@@ -124,14 +197,35 @@ public sealed class VxlanNetwork : PeerNetwork
 
     private async Task RecreateIfMissingAsync(CancellationToken cancellationToken)
     {
-        if (await Netlink.FindLinkAsync(_device.Name, cancellationToken) is { } link && link.Index == _deviceIndex)
+        bool recreated = false;
+        if (_v4 is not null && await RecreateIfMissingAsync(_v4, cancellationToken) is { } index)
         {
-            return;
+            await VxlanDevice.ConfigureAsync(Netlink, index, Lease.Subnet!.Value, _network, cancellationToken);
+            recreated = true;
         }
 
-        Link created = await _device.EnsureAsync(Netlink, _ => Task.FromResult<PhysicalAddress?>(_mac), Logger, cancellationToken);
-        await VxlanDevice.ConfigureAsync(Netlink, created.Index, Lease.Subnet!.Value, _network, cancellationToken);
-        _deviceIndex = created.Index;
-        await ReprogramAllAsync(cancellationToken);
+        if (_v6 is not null && await RecreateIfMissingAsync(_v6, cancellationToken) is { } index6)
+        {
+            await _v6.Device.ConfigureIPv6Async(Netlink, index6, Lease.IPv6Subnet!.Value, cancellationToken);
+            recreated = true;
+        }
+
+        if (recreated)
+        {
+            await ReprogramAllAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>The new index when the device had to be recreated; null when it is still there.</summary>
+    private async Task<int?> RecreateIfMissingAsync(VxlanTunnel tunnel, CancellationToken cancellationToken)
+    {
+        if (await Netlink.FindLinkAsync(tunnel.Device.Name, cancellationToken) is { } link && link.Index == tunnel.Index)
+        {
+            return null;
+        }
+
+        Link created = await tunnel.Device.EnsureAsync(Netlink, _ => Task.FromResult<PhysicalAddress?>(tunnel.Mac), Logger, cancellationToken);
+        tunnel.Index = created.Index;
+        return created.Index;
     }
 }
