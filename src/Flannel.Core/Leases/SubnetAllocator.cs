@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Flannel.Core.Config;
 using Flannel.Core.Net;
 
@@ -86,7 +85,11 @@ public static class SubnetAllocator
         return v4 && v6;
     }
 
-    /// <summary>A uniform random value in [0, bound) from the system's cryptographic generator (nodes must not pick alike).</summary>
+    /// <summary>
+    /// A uniform random value in [0, bound) from <see cref="Random.Shared"/>, which each process seeds from the
+    /// system's entropy, so nodes do not pick alike (upstream uses math/rand too). Not RandomNumberGenerator: on Linux
+    /// that loads OpenSSL's libcrypto (3 MiB of RSS for the daemon's lifetime) for a choice that needs no secrecy.
+    /// </summary>
     public static UInt128 SystemRandom(UInt128 bound)
     {
         ArgumentOutOfRangeException.ThrowIfZero(bound);
@@ -101,7 +104,7 @@ public static class SubnetAllocator
         Span<byte> bytes = stackalloc byte[16];
         while (true)
         {
-            RandomNumberGenerator.Fill(bytes);
+            Random.Shared.NextBytes(bytes);
             UInt128 value = new UInt128(BitConverter.ToUInt64(bytes[..8]), BitConverter.ToUInt64(bytes[8..])) & mask;
             if (value < bound)
             {

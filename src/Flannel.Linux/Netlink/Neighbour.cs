@@ -67,10 +67,15 @@ public static class Mac
         return string.Join(':', bytes.Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
     }
 
-    /// <summary>A random locally administered unicast MAC (as upstream's pkg/mac), for a new vxlan device.</summary>
+    /// <summary>
+    /// A random locally administered unicast MAC (as upstream's pkg/mac), for a new vxlan device. From
+    /// <see cref="Random.Shared"/> (seeded from the system's entropy): RandomNumberGenerator would load libcrypto into
+    /// the daemon for good, for an address that needs no secrecy.
+    /// </summary>
     public static PhysicalAddress NewLocallyAdministered()
     {
-        byte[] bytes = System.Security.Cryptography.RandomNumberGenerator.GetBytes(6);
+        byte[] bytes = new byte[6];
+        Random.Shared.NextBytes(bytes);
         bytes[0] = (byte)((bytes[0] | 0x02) & 0xfe);
         return new PhysicalAddress(bytes);
     }

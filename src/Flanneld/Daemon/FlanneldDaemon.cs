@@ -62,21 +62,28 @@ public sealed class FlanneldDaemon
         }
 
         IBackend backend = _backends(config.BackendType);
-        ExternalInterface iface = await _interfaces.ResolveAsync(config, cancellationToken);
-        DaemonLog.InterfaceChosen(_logger, iface.Name, iface.Index, iface.Mtu, iface.ExternalAddress?.ToString() ?? "none", iface.ExternalIPv6Address?.ToString() ?? "none");
-
         SubnetEnv? previous = ReadPreviousSubnetEnv();
-        await using IBackendNetwork network = await backend.RegisterNetworkAsync(new BackendContext(config, iface, _store, previous), cancellationToken);
-        Lease lease = network.Lease;
-        DaemonLog.LeaseAcquired(_logger, lease.Key, config.BackendType, LeaseRenewer.FormatExpiration(lease.Expiration));
-        _metrics.SetLeaseExpiry(lease.Expiration);
-        if (StartupChecks.CheckMtu(config.BackendType, iface.Name, iface.Mtu, network.Mtu, config.EnableIPv6) is { } mtuProblem)
+        using ITrafficManager trafficRules = _trafficRules(config);
+
+        // The forward rules need only the config: they go in (iptables binaries, 10-20 ms) while the interface is
+        // resolved and the lease acquired (etcd round trips). subnet.env still waits for them, as upstream's order wants.
+        Task forwardRules = Task.Run(() => TrafficRulesStartup.SetUpForwardAsync(trafficRules, _options, config, cancellationToken), cancellationToken);
+        IBackendNetwork registered;
+        try
         {
-            throw new ConfigException(mtuProblem);
+            registered = await RegisterAsync(backend, config, previous, cancellationToken);
+        }
+        catch (Exception)
+        {
+            // The rule setup still runs on the manager disposed below: let it finish; the registration's error is the one to report.
+            await forwardRules.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
         }
 
-        using ITrafficManager trafficRules = _trafficRules(config);
-        await TrafficRulesStartup.SetUpAsync(trafficRules, _options, config, lease, previous, cancellationToken);
+        await using IBackendNetwork network = registered;
+        Lease lease = network.Lease;
+        await forwardRules;
+        await TrafficRulesStartup.SetUpMasqAsync(trafficRules, _options, config, lease, previous, cancellationToken);
 
         WriteSubnetEnv(config, lease, network.Mtu);
         _ready.TrySetResult();
@@ -105,6 +112,25 @@ public sealed class FlanneldDaemon
             DaemonLog.ShuttingDown(_logger);
             throw;
         }
+    }
+
+    /// <summary>Resolves the interface and registers the backend (the lease); the network is disposed again if its MTU does not fit.</summary>
+    private async Task<IBackendNetwork> RegisterAsync(IBackend backend, NetConfig config, SubnetEnv? previous, CancellationToken cancellationToken)
+    {
+        ExternalInterface iface = await _interfaces.ResolveAsync(config, cancellationToken);
+        DaemonLog.InterfaceChosen(_logger, iface.Name, iface.Index, iface.Mtu, iface.ExternalAddress?.ToString() ?? "none", iface.ExternalIPv6Address?.ToString() ?? "none");
+
+        IBackendNetwork network = await backend.RegisterNetworkAsync(new BackendContext(config, iface, _store, previous), cancellationToken);
+        Lease lease = network.Lease;
+        DaemonLog.LeaseAcquired(_logger, lease.Key, config.BackendType, LeaseRenewer.FormatExpiration(lease.Expiration));
+        _metrics.SetLeaseExpiry(lease.Expiration);
+        if (StartupChecks.CheckMtu(config.BackendType, iface.Name, iface.Mtu, network.Mtu, config.EnableIPv6) is { } mtuProblem)
+        {
+            await network.DisposeAsync();
+            throw new ConfigException(mtuProblem);
+        }
+
+        return network;
     }
 
     /// <summary>

@@ -52,6 +52,7 @@ public sealed class PeerReconciler
                 {
                     await _network.SyncAsync(_watcher.Remote, cancellationToken);
                     DaemonLog.Synchronised(_logger, _watcher.Remote.Count);
+                    ReleaseSyncGarbage();
                 }
                 else if (events.Count > 0)
                 {
@@ -72,6 +73,16 @@ public sealed class PeerReconciler
 
             BatchApplied?.Invoke(events.Count);
         }
+    }
+
+    /// <summary>
+    /// A full sync's garbage (the snapshot as received, the kernel dumps, the netlink batches) is the daemon's peak:
+    /// the workstation GC keeps the heap it grew for it, so VmRSS would stay at that peak for good. A compacting
+    /// collection right after it gives the free pages back; snapshots are rare (start-up, a watch that fell behind).
+    /// </summary>
+    private static void ReleaseSyncGarbage()
+    {
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
     private void LogPeers(IReadOnlyList<LeaseEvent> events)

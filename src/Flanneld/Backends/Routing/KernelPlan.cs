@@ -61,16 +61,39 @@ public sealed class KernelPlan
     }
 
     /// <summary>The plan as one pipelined batch: deletions (routes, FDB, neighbours), then additions in install order.</summary>
-    public NetlinkBatch ToBatch()
+    public NetlinkBatch ToBatch() => ToBatch(0, Changes);
+
+    /// <summary>
+    /// Changes <paramref name="skip"/> to <paramref name="skip"/> + <paramref name="take"/> of the plan, in the order
+    /// <see cref="ToBatch()"/> gives them: a large sync goes to the kernel in bounded batches, so that the message
+    /// buffer (and the heap it grows) stays small.
+    /// </summary>
+    public NetlinkBatch ToBatch(int skip, int take)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(skip);
+        ArgumentOutOfRangeException.ThrowIfNegative(take);
         var batch = new NetlinkBatch();
-        DeleteRoutes.ForEach(r => batch.DeleteRoute(r));
-        DeleteFdb.ForEach(f => batch.DeleteFdb(f));
-        DeleteNeighbours.ForEach(n => batch.DeleteNeighbour(n));
-        ReplaceNeighbours.ForEach(n => batch.ReplaceNeighbour(n));
-        ReplaceFdb.ForEach(f => batch.ReplaceFdb(f));
-        ReplaceRoutes.ForEach(r => batch.ReplaceRoute(r));
+        long end = (long)skip + take;
+        int offset = 0;
+        AddRange(DeleteRoutes, r => batch.DeleteRoute(r));
+        AddRange(DeleteFdb, f => batch.DeleteFdb(f));
+        AddRange(DeleteNeighbours, n => batch.DeleteNeighbour(n));
+        AddRange(ReplaceNeighbours, n => batch.ReplaceNeighbour(n));
+        AddRange(ReplaceFdb, f => batch.ReplaceFdb(f));
+        AddRange(ReplaceRoutes, r => batch.ReplaceRoute(r));
         return batch;
+
+        void AddRange<T>(List<T> changes, Action<T> add)
+        {
+            int from = Math.Max(skip - offset, 0);
+            int to = (int)Math.Min(end - offset, changes.Count);
+            for (int i = from; i < to; i++)
+            {
+                add(changes[i]);
+            }
+
+            offset += changes.Count;
+        }
     }
 
     private static void Reconcile<TKey, T>(Dictionary<TKey, T> want, IEnumerable<T> have, Func<T, TKey> key, Func<T, T, bool> same, List<T> delete, List<T> replace)

@@ -18,6 +18,12 @@ public abstract class PeerNetwork : IBackendNetwork
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly HashSet<string> _skipped = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Changes per netlink batch of a full sync (2,000 vxlan peers): the batch buffer, its acks and the heap the GC
+    /// grows for them stay at a few hundred KiB however many peers there are; pipelining keeps each batch fast.
+    /// </summary>
+    private const int MaxBatchChanges = 6000;
+
     protected PeerNetwork(Rtnetlink netlink, Lease lease, int mtu, NetConfig config, ILogger logger)
     {
         Netlink = netlink;
@@ -195,8 +201,12 @@ public abstract class PeerNetwork : IBackendNetwork
             return;
         }
 
-        using NetlinkBatch batch = plan.ToBatch();
-        await ExecuteAsync(batch, cancellationToken);
+        for (int start = 0; start < plan.Changes; start += MaxBatchChanges)
+        {
+            using NetlinkBatch batch = plan.ToBatch(start, MaxBatchChanges);
+            await ExecuteAsync(batch, cancellationToken);
+        }
+
         if (repair)
         {
             BackendLog.Repaired(Logger, plan.Changes);

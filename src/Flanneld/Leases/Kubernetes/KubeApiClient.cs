@@ -3,8 +3,12 @@ using System.Globalization;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Security;
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography.X509Certificates;
 using k8s;
+using k8s.Authentication;
+using k8s.Autorest;
 
 namespace Flanneld.Leases.Kubernetes;
 
@@ -38,20 +42,124 @@ internal sealed class KubeApiClient : IDisposable
     /// <summary>Bytes of response bodies read so far (lists, watches, gets): what the watch costs on the wire.</summary>
     public long BytesReceived => Interlocked.Read(ref _bytesReceived);
 
-    /// <summary>Builds the client from a KubernetesClient configuration (kubeconfig, URL or in-cluster).</summary>
+    /// <summary>
+    /// Builds the client from a KubernetesClient configuration (kubeconfig, URL or in-cluster): the TLS settings, client
+    /// certificate and credentials that KubernetesClient's <c>Kubernetes</c> class would set up. That class itself is
+    /// not used: constructing it links KubernetesClient's generated API and its JSON metadata for every Kubernetes type
+    /// (6 MB of code, and the image's start-up data with it) into flanneld, which costs every daemon RSS, also in etcd mode.
+    /// </summary>
     public static KubeApiClient FromConfiguration(KubernetesClientConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        if (string.IsNullOrWhiteSpace(configuration.Host) || !Uri.TryCreate(configuration.Host, UriKind.Absolute, out Uri? baseUri))
+        {
+            throw new k8s.Exceptions.KubeConfigException($"bad API server URL \"{configuration.Host}\"");
+        }
 
-        // Watches last minutes: the per-request timeouts are ours (RequestTimeout), not HttpClient's.
-        configuration.HttpClientTimeout = Timeout.InfiniteTimeSpan;
-        var kubernetes = new k8s.Kubernetes(configuration);
-        var credentials = kubernetes.Credentials;
-        return new KubeApiClient(
-            kubernetes.HttpClient,
-            kubernetes.BaseUri,
-            credentials is null ? null : credentials.ProcessHttpRequestAsync,
-            kubernetes);
+        var handler = new SocketsHttpHandler
+        {
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+            KeepAlivePingDelay = TimeSpan.FromMinutes(3),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(30),
+        };
+        try
+        {
+            if (baseUri.Scheme == Uri.UriSchemeHttps)
+            {
+                ConfigureTls(handler, configuration);
+            }
+
+            // Watches last minutes: the per-request timeouts are ours (RequestTimeout), not HttpClient's.
+            var http = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+            ServiceClientCredentials? credentials = CredentialsFor(configuration);
+            return new KubeApiClient(http, baseUri, credentials is null ? null : credentials.ProcessHttpRequestAsync, http);
+        }
+        catch
+        {
+            handler.Dispose();
+            throw;
+        }
+    }
+
+    private static void ConfigureTls(SocketsHttpHandler handler, KubernetesClientConfiguration configuration)
+    {
+        if (configuration.SkipTlsVerify)
+        {
+#pragma warning disable CA5359 // The kubeconfig says insecure-skip-tls-verify: the user asked for no server check.
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+#pragma warning restore CA5359
+        }
+        else
+        {
+            X509Certificate2Collection trusted = configuration.SslCaCerts
+                ?? throw new k8s.Exceptions.KubeConfigException("a CA must be set when insecure-skip-tls-verify is false");
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) => ChainsTo(trusted, certificate, errors);
+        }
+
+        if (!string.IsNullOrEmpty(configuration.TlsServerName))
+        {
+            handler.SslOptions.TargetHost = configuration.TlsServerName;
+        }
+
+        if (ClientCertificate(configuration) is { } clientCertificate)
+        {
+            handler.SslOptions.ClientCertificates = [clientCertificate];
+        }
+    }
+
+    /// <summary>The kubeconfig's client certificate and key (inline base64 PEM or files), when it names both.</summary>
+    private static X509Certificate2? ClientCertificate(KubernetesClientConfiguration configuration)
+    {
+        string? certificate = Pem(configuration.ClientCertificateData, configuration.ClientCertificateFilePath);
+        string? key = Pem(configuration.ClientCertificateKeyData, configuration.ClientKeyFilePath);
+        return certificate is not null && key is not null ? X509Certificate2.CreateFromPem(certificate, key) : null;
+
+        static string? Pem(string? base64, string? path) =>
+            !string.IsNullOrWhiteSpace(base64) ? System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(base64))
+            : !string.IsNullOrWhiteSpace(path) ? File.ReadAllText(path)
+            : null;
+    }
+
+    /// <summary>A server certificate is good when it is valid apart from its root, and chains to one of the cluster's CAs.</summary>
+    private static bool ChainsTo(X509Certificate2Collection trusted, X509Certificate? certificate, SslPolicyErrors errors)
+    {
+        if (errors == SslPolicyErrors.None)
+        {
+            return true;
+        }
+
+        if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        using X509Certificate2 server = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        return chain.Build(server);
+    }
+
+    /// <summary>As KubernetesClient picks them: a token provider (in-cluster token file, exec plugin), a token, else user and password.</summary>
+    private static ServiceClientCredentials? CredentialsFor(KubernetesClientConfiguration configuration)
+    {
+        if (configuration.TokenProvider is { } provider)
+        {
+            return new TokenCredentials(provider);
+        }
+
+        if (!string.IsNullOrEmpty(configuration.AccessToken))
+        {
+            return new TokenCredentials(configuration.AccessToken);
+        }
+
+        if (!string.IsNullOrEmpty(configuration.Username))
+        {
+            return new BasicAuthenticationCredentials { UserName = configuration.Username, Password = configuration.Password };
+        }
+
+        return null;
     }
 
     public async Task<NodeInfo> GetNodeAsync(string name, string annotationPrefix, CancellationToken cancellationToken)

@@ -71,4 +71,24 @@ public class KernelPlanTests
         using NetlinkBatch batch = plan.ToBatch();
         Assert.Equal(6, batch.Count);
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(100)]
+    public void ToBatch_InChunks_CoversEveryChangeOnce(int chunk)
+    {
+        KernelPlan plan = KernelPlan.Build([Peer(2), Peer(3), Peer(4)], Peer(9).Routes, Peer(9).Neighbours, Peer(9).Fdb);
+        var sizes = new List<int>();
+        for (int start = 0; start < plan.Changes; start += chunk)
+        {
+            using NetlinkBatch batch = plan.ToBatch(start, chunk);
+            sizes.Add(batch.Count);
+        }
+
+        Assert.Equal(12, sizes.Sum());
+        Assert.All(sizes[..^1], size => Assert.Equal(chunk, size));
+        Assert.Equal((12 - 1) / chunk + 1, sizes.Count);
+    }
 }
