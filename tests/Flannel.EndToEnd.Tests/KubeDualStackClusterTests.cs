@@ -106,6 +106,62 @@ public sealed class KubeDualStackVxlanClusterTests(KubeDualStackVxlanFixture fix
                 $"{node.Name} still has IPv6 entries of the deleted {extra.Name}:\n{await node.IpAsync("-6", "route")}\n{node.Flanneld?.ReadLog()}");
         }
     }
+
+    /// <summary>The admin's public-ipv6-overwrite (a NAT address) is what the node advertises and what peers tunnel to.</summary>
+    [Fact]
+    public Task PublicIPv6Overwrite_AdvertisedAndUsedByPeersAsTheTunnelEndpoint() =>
+        ExtraNodeWithIPv6AnnotationAsync("public-ipv6-overwrite", "f0", checkLocal: true);
+
+    /// <summary>node-public-ipv6 stands in for --public-ipv6: the node advertises it, peers tunnel to it.</summary>
+    [Fact]
+    public Task NodePublicIPv6_AdvertisedAndUsedByPeersAsTheTunnelEndpoint() =>
+        ExtraNodeWithIPv6AnnotationAsync("node-public-ipv6", "f1", checkLocal: false);
+
+    /// <summary>
+    /// Adds a node that also has <paramref name="host"/> on its eth0, annotated with <paramref name="annotation"/>
+    /// naming that address; checks its public-ipv6 annotation, the peers' FDB and a ping6 through the tunnel. The
+    /// address is deprecated (preferred_lft 0), so flanneld would never pick it by itself: only the annotation can
+    /// make it the advertised one. With <paramref name="checkLocal"/>, the tunnel's local address must stay the
+    /// interface's own (an overwrite changes only what peers see; which local address a public IP selects is the
+    /// interface resolver's business, tested there).
+    /// </summary>
+    private async Task ExtraNodeWithIPv6AnnotationAsync(string annotation, string host, bool checkLocal)
+    {
+        await fixture.WaitForPeerRoutes6Async(TimeSpan.FromSeconds(10));
+        LabNode extra = await fixture.Kube.AddNodeAsync();
+        string address = LabPaths.UnderlayPrefixIPv6 + host;
+        await extra.IpAsync("-6", "addr", "add", address + "/64", "dev", "eth0", "nodad", "preferred_lft", "0");
+        fixture.Kube.Api.UpdateNode(extra.Name, n => n["metadata"]!["annotations"] = new JsonObject { [Prefix + annotation] = address });
+        fixture.Kube.StartFlanneld(extra);
+        SubnetEnv env = await extra.WaitForSubnetEnvAsync(TimeSpan.FromSeconds(30));
+        try
+        {
+            SortedDictionary<string, string> annotations = fixture.AnnotationsOf(extra);
+            Assert.Equal(address, annotations[Prefix + "public-ipv6"]);
+            Assert.Equal(extra.Address, annotations[Prefix + "public-ip"]);
+            JsonNode link6 = (await KernelView.LinkAsync(extra, "flannel-v6.1"))!;
+            if (checkLocal)
+            {
+                Assert.Equal(extra.AddressIPv6, (string?)link6["linkinfo"]!["info_data"]!["local6"]);
+            }
+
+            string vtep6 = env.IPv6Subnet!.Value.IPAddress.ToString();
+            string mac6 = (string)link6["address"]!;
+            LabNode observer = fixture.Cluster.Nodes[0];
+            Assert.True(await KernelView.EventuallyAsync(async () =>
+                (await KernelView.FdbAsync(observer, "flannel-v6.1")).Contains((mac6, address))
+                && (await KernelView.NeighboursAsync(observer, "flannel-v6.1")).Contains((vtep6, mac6)), TimeSpan.FromSeconds(10)),
+                $"{observer.Name} does not send {extra.Name}'s IPv6 traffic to {address}:\n{await observer.ExecAsync("bridge", "fdb", "show", "dev", "flannel-v6.1")}\n{observer.Flanneld?.ReadLog()}");
+
+            LabPod pod = observer.Pods[0];
+            Assert.True(await pod.PingAsync(vtep6), $"{pod.Name} cannot ping6 {extra.Name}'s {vtep6} through {address}");
+        }
+        finally
+        {
+            fixture.Kube.Api.DeleteNode(extra.Name);
+            await extra.Flanneld!.StopAsync(TimeSpan.FromSeconds(5));
+        }
+    }
 }
 
 public sealed class KubeDualStackHostGwClusterTests(KubeDualStackHostGwFixture fixture) : IClassFixture<KubeDualStackHostGwFixture>
