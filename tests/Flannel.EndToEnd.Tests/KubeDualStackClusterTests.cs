@@ -107,6 +107,54 @@ public sealed class KubeDualStackVxlanClusterTests(KubeDualStackVxlanFixture fix
         }
     }
 
+    [Fact]
+    public async Task PeerNodeAddedUpdatedDeleted_ItsIPv6EntriesFollowTheNodeObject()
+    {
+        // A Node written by hand (as a peer's flanneld would annotate it), above the lab nodes' podCIDRs.
+        const string Name = "peer-fa";
+        const string Subnet6 = "2001:db8:100:fa::/64";
+        const string Vtep6 = "2001:db8:100:fa::";
+        const string Public6 = "2001:db8:0:1::fa";
+        const string Mac6 = "0e:aa:bb:cc:fa:06";
+        const string NewMac6 = "0e:aa:bb:cc:fa:66";
+        var annotations = new Dictionary<string, string>
+        {
+            [Prefix + "backend-data"] = """{"VNI":1,"VtepMAC":"0e:aa:bb:cc:fa:04"}""",
+            [Prefix + "backend-type"] = "vxlan",
+            [Prefix + "backend-v6-data"] = $$"""{"VNI":1,"VtepMAC":"{{Mac6}}"}""",
+            [Prefix + "kube-subnet-manager"] = "true",
+            [Prefix + "public-ip"] = "192.0.2.250",
+            [Prefix + "public-ipv6"] = Public6,
+        };
+        fixture.Kube.Api.AddNode(FakeKubeApiServer.NodeObject(Name, "198.18.250.0/24", annotations, ["198.18.250.0/24", Subnet6]));
+        try
+        {
+            await AssertEveryNodeAsync(
+                async node => (await KernelView.RoutesAsync(node, ipv6: true)).Contains((Subnet6, Vtep6, "flannel-v6.1", true))
+                    && (await KernelView.NeighboursAsync(node, "flannel-v6.1")).Contains((Vtep6, Mac6))
+                    && (await KernelView.FdbAsync(node, "flannel-v6.1")).Contains((Mac6, Public6)),
+                "did not program the added peer's IPv6 entries");
+
+            // Only backend-v6-data changes (the peer's flannel-v6.1 was recreated with a new MAC).
+            fixture.Kube.Api.UpdateNode(Name, n => n["metadata"]!["annotations"]![Prefix + "backend-v6-data"] = $$"""{"VNI":1,"VtepMAC":"{{NewMac6}}"}""");
+            await AssertEveryNodeAsync(
+                async node => (await KernelView.NeighboursAsync(node, "flannel-v6.1")).Contains((Vtep6, NewMac6))
+                    && (await KernelView.FdbAsync(node, "flannel-v6.1")).Contains((NewMac6, Public6))
+                    && !(await KernelView.FdbAsync(node, "flannel-v6.1")).Any(f => f.Mac == Mac6),
+                "did not follow the peer's new IPv6 VTEP MAC");
+        }
+        finally
+        {
+            fixture.Kube.Api.DeleteNode(Name);
+        }
+
+        await AssertEveryNodeAsync(
+            async node => !(await KernelView.RoutesAsync(node, ipv6: true)).Any(r => r.Dst == Subnet6)
+                && !(await KernelView.NeighboursAsync(node, "flannel-v6.1")).Any(n => n.Address == Vtep6)
+                && !(await KernelView.FdbAsync(node, "flannel-v6.1")).Any(f => f.Dst == Public6),
+            "still has IPv6 entries of the deleted peer");
+    }
+
     /// <summary>The admin's public-ipv6-overwrite (a NAT address) is what the node advertises and what peers tunnel to.</summary>
     [Fact]
     public Task PublicIPv6Overwrite_AdvertisedAndUsedByPeersAsTheTunnelEndpoint() =>
@@ -116,6 +164,16 @@ public sealed class KubeDualStackVxlanClusterTests(KubeDualStackVxlanFixture fix
     [Fact]
     public Task NodePublicIPv6_AdvertisedAndUsedByPeersAsTheTunnelEndpoint() =>
         ExtraNodeWithIPv6AnnotationAsync("node-public-ipv6", "f1", checkLocal: false);
+
+    private async Task AssertEveryNodeAsync(Func<LabNode, Task<bool>> condition, string failure)
+    {
+        foreach (LabNode node in fixture.Env.Keys)
+        {
+            Assert.True(
+                await KernelView.EventuallyAsync(() => condition(node), TimeSpan.FromSeconds(10)),
+                $"{node.Name} {failure}:\n{await node.IpAsync("-6", "neigh", "show", "dev", "flannel-v6.1")}\n{await node.ExecAsync("bridge", "fdb", "show", "dev", "flannel-v6.1")}\n{node.Flanneld?.ReadLog()}");
+        }
+    }
 
     /// <summary>
     /// Adds a node that also has <paramref name="host"/> on its eth0, annotated with <paramref name="annotation"/>
