@@ -9,7 +9,9 @@ namespace Flannel.Lab.Kubernetes;
 /// <summary>
 /// A lab cluster in Kubernetes mode: no etcd; the fake API server listens in the underlay namespace at
 /// 192.0.2.254:6443 (plain HTTP, a static bearer token), every node is a Node object with its own podCIDR
-/// (198.18.N.0/24 for node N), and flanneld runs with <c>--kube-subnet-mgr</c>, a kubeconfig and a net-conf.json file.
+/// (198.18.N.0/24 for node N; with <see cref="LabOptions.IPv6"/> also 2001:db8:100:N::/64, both in spec.podCIDRs as a
+/// dual-stack controller manager assigns them; only the IPv6 one for an IPv6-only cluster), and flanneld runs with <c>--kube-subnet-mgr</c>, a kubeconfig and a
+/// net-conf.json file.
 /// </summary>
 public sealed class KubeLabCluster : IAsyncDisposable
 {
@@ -21,9 +23,12 @@ public sealed class KubeLabCluster : IAsyncDisposable
     private Socket? _listener;
     private FakeKubeApiServer? _api;
 
-    private KubeLabCluster(LabCluster cluster)
+    private readonly bool _ipv6OnlyPodCidrs;
+
+    private KubeLabCluster(LabCluster cluster, bool ipv6OnlyPodCidrs)
     {
         Cluster = cluster;
+        _ipv6OnlyPodCidrs = ipv6OnlyPodCidrs;
         KubeconfigFile = Path.Combine(cluster.WorkDir, "kubeconfig");
         NetConfigFile = Path.Combine(cluster.WorkDir, "net-conf.json");
     }
@@ -38,12 +43,20 @@ public sealed class KubeLabCluster : IAsyncDisposable
 
     public static string ApiEndpoint => $"http://{LabPaths.EtcdAddress}:{ApiPort}";
 
-    /// <summary>Builds the namespaces (without etcd), the API server and one Node object per node.</summary>
-    public static async Task<KubeLabCluster> CreateAsync(LabOptions options, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Builds the namespaces (without etcd), the API server and one Node object per node; with
+    /// <paramref name="ipv6OnlyPodCidrs"/> (an IPv6 underlay only) each Node gets only its IPv6 podCIDR.
+    /// </summary>
+    public static async Task<KubeLabCluster> CreateAsync(LabOptions options, bool ipv6OnlyPodCidrs = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (ipv6OnlyPodCidrs && !options.IPv6)
+        {
+            throw new ArgumentException("IPv6-only podCIDRs need an IPv6 underlay (LabOptions.IPv6)", nameof(ipv6OnlyPodCidrs));
+        }
+
         LabCluster cluster = await LabCluster.CreateAsync(options with { Etcd = false }, cancellationToken);
-        var kube = new KubeLabCluster(cluster);
+        var kube = new KubeLabCluster(cluster, ipv6OnlyPodCidrs);
         try
         {
             await kube.BuildAsync();
@@ -95,6 +108,13 @@ public sealed class KubeLabCluster : IAsyncDisposable
         return "198.18." + node.Index.ToString(CultureInfo.InvariantCulture) + ".0/24";
     }
 
+    /// <summary>The IPv6 podCIDR the lab gives node N on a dual-stack underlay: 2001:db8:100:N::/64 (N in hex), in 2001:db8:100::/56.</summary>
+    public static string PodCidrIPv6Of(LabNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        return "2001:db8:100:" + node.Index.ToString("x", CultureInfo.InvariantCulture) + "::/64";
+    }
+
     /// <summary>Adds a node namespace and its Node object (flanneld not yet started).</summary>
     public async Task<LabNode> AddNodeAsync(CancellationToken cancellationToken = default)
     {
@@ -113,10 +133,18 @@ public sealed class KubeLabCluster : IAsyncDisposable
 
     private void Register(LabNode node)
     {
-        JsonObject nodeObject = FakeKubeApiServer.NodeObject(node.Name, PodCidrOf(node));
-        nodeObject["status"]!["addresses"] = new JsonArray(
-            new JsonObject { ["type"] = "InternalIP", ["address"] = node.Address },
-            new JsonObject { ["type"] = "Hostname", ["address"] = node.Name });
+        string[] podCidrs = _ipv6OnlyPodCidrs ? [PodCidrIPv6Of(node)]
+            : Cluster.Options.IPv6 ? [PodCidrOf(node), PodCidrIPv6Of(node)]
+            : [PodCidrOf(node)];
+        JsonObject nodeObject = FakeKubeApiServer.NodeObject(node.Name, podCidrs[0], podCidrs: podCidrs);
+        var addresses = new JsonArray(new JsonObject { ["type"] = "InternalIP", ["address"] = node.Address });
+        if (Cluster.Options.IPv6)
+        {
+            addresses.Add(new JsonObject { ["type"] = "InternalIP", ["address"] = node.AddressIPv6 });
+        }
+
+        addresses.Add(new JsonObject { ["type"] = "Hostname", ["address"] = node.Name });
+        nodeObject["status"]!["addresses"] = addresses;
         Api.AddNode(nodeObject);
     }
 

@@ -75,6 +75,40 @@ public abstract class ClusterFixture : IAsyncLifetime
         return failures;
     }
 
+    /// <summary>Every pod pings every pod on the other nodes over IPv6; returns the pairs that failed.</summary>
+    public async Task<List<string>> CrossNodePing6FailuresAsync()
+    {
+        var failures = new List<string>();
+        List<LabPod> pods = Cluster.Nodes.SelectMany(n => n.Pods).ToList();
+        foreach (LabPod from in pods)
+        {
+            foreach (LabPod to in pods.Where(p => p.Node != from.Node))
+            {
+                if (to.AddressIPv6 is null || !await from.PingAsync(to.AddressIPv6))
+                {
+                    failures.Add($"{from.Name} -> {to.Name} ({to.AddressIPv6 ?? "no IPv6 address"})");
+                }
+            }
+        }
+
+        return failures;
+    }
+
+    /// <summary>Waits until every node has an IPv6 route to every other node's IPv6 subnet.</summary>
+    public async Task WaitForPeerRoutes6Async(TimeSpan timeout)
+    {
+        foreach (LabNode node in Env.Keys)
+        {
+            foreach (LabNode peer in Env.Keys.Where(p => p != node))
+            {
+                string subnet = Env[peer].IPv6Subnet!.Value.ToString();
+                Assert.True(
+                    await KernelView.EventuallyAsync(async () => (await KernelView.RoutesAsync(node, ipv6: true)).Any(r => r.Dst == subnet), timeout),
+                    $"{node.Name} has no IPv6 route to {peer.Name}'s {subnet}:\n{await node.IpAsync("-6", "route")}\n{node.Flanneld?.ReadLog()}");
+            }
+        }
+    }
+
     /// <summary>Waits until every peer route is installed on every node (the routes are the last entry per peer).</summary>
     public async Task WaitForPeerRoutesAsync(TimeSpan timeout)
     {

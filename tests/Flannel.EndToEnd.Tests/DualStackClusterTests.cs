@@ -14,49 +14,17 @@ public abstract class DualStackFixture : ClusterFixture
 
     protected override int PodsPerNode => 1;
 
-    protected override Task<LabCluster> CreateClusterAsync(LabOptions options) =>
-        base.CreateClusterAsync(options with
-        {
-            IPv6 = true,
-            NetConfig = options.NetConfig!.Replace(
-                "\"Backend\":",
-                $"\"EnableIPv6\":true,\"IPv6Network\":\"{IPv6Network}\",\"IPv6SubnetLen\":64,\"IPv6SubnetMax\":\"2001:db8:100:c7::\",\"Backend\":",
-                StringComparison.Ordinal),
-        });
+    protected override Task<LabCluster> CreateClusterAsync(LabOptions options) => base.CreateClusterAsync(WithIPv6(options));
 
-    /// <summary>Every pod pings every pod on the other nodes over IPv6; returns the pairs that failed.</summary>
-    public async Task<List<string>> CrossNodePing6FailuresAsync()
+    /// <summary><paramref name="options"/> with an IPv6 underlay and a net-conf that enables IPv6 in <see cref="IPv6Network"/>.</summary>
+    public static LabOptions WithIPv6(LabOptions options) => options with
     {
-        var failures = new List<string>();
-        List<LabPod> pods = Cluster.Nodes.SelectMany(n => n.Pods).ToList();
-        foreach (LabPod from in pods)
-        {
-            foreach (LabPod to in pods.Where(p => p.Node != from.Node))
-            {
-                if (to.AddressIPv6 is null || !await from.PingAsync(to.AddressIPv6))
-                {
-                    failures.Add($"{from.Name} -> {to.Name} ({to.AddressIPv6 ?? "no IPv6 address"})");
-                }
-            }
-        }
-
-        return failures;
-    }
-
-    /// <summary>Waits until every node has an IPv6 route to every other node's IPv6 subnet.</summary>
-    public async Task WaitForPeerRoutes6Async(TimeSpan timeout)
-    {
-        foreach (LabNode node in Env.Keys)
-        {
-            foreach (LabNode peer in Env.Keys.Where(p => p != node))
-            {
-                string subnet = Env[peer].IPv6Subnet!.Value.ToString();
-                Assert.True(
-                    await KernelView.EventuallyAsync(async () => (await KernelView.RoutesAsync(node, ipv6: true)).Any(r => r.Dst == subnet), timeout),
-                    $"{node.Name} has no IPv6 route to {peer.Name}'s {subnet}:\n{await node.IpAsync("-6", "route")}\n{node.Flanneld?.ReadLog()}");
-            }
-        }
-    }
+        IPv6 = true,
+        NetConfig = options.NetConfig!.Replace(
+            "\"Backend\":",
+            $"\"EnableIPv6\":true,\"IPv6Network\":\"{IPv6Network}\",\"IPv6SubnetLen\":64,\"IPv6SubnetMax\":\"2001:db8:100:c7::\",\"Backend\":",
+            StringComparison.Ordinal),
+    };
 
     /// <summary>The lease value this node wrote, found by its PublicIP.</summary>
     public async Task<JsonNode> LeaseOfAsync(LabNode node)
@@ -298,6 +266,25 @@ public sealed class IPv6OnlyVxlanClusterTests(IPv6OnlyVxlanFixture fixture) : IC
         Assert.Equal(
             $$$"""{"PublicIP":"0.0.0.0","PublicIPv6":"{{{node.AddressIPv6}}}","BackendType":"vxlan","BackendV6Data":{"VNI":1,"VtepMAC":"{{{mac6}}}"}}""",
             leases[key]);
+        Assert.Empty(await fixture.CrossNodePing6FailuresAsync());
+    }
+
+    [Fact]
+    public async Task IPv6Device_DeletedWhileStopped_ComesBackWithTheMacOfItsLease()
+    {
+        await fixture.WaitForPeerRoutes6Async(TimeSpan.FromSeconds(10));
+        LabNode node = fixture.Cluster.Nodes[1];
+        string mac6 = (string)(await KernelView.LinkAsync(node, "flannel-v6.1"))!["address"]!;
+
+        // Every IPv6-only lease has PublicIP 0.0.0.0: the MAC must come from this node's lease, found by its PublicIPv6.
+        Assert.Equal(0, await node.Flanneld!.StopAsync(TimeSpan.FromSeconds(10)));
+        await node.IpAsync("link", "del", "flannel-v6.1");
+        File.Delete(node.SubnetFile);
+        node.StartFlanneld();
+        SubnetEnv after = await node.WaitForSubnetEnvAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(fixture.Env[node].IPv6Subnet, after.IPv6Subnet);
+        Assert.Equal(mac6, (string)(await KernelView.LinkAsync(node, "flannel-v6.1"))!["address"]!);
+        await fixture.WaitForPeerRoutes6Async(TimeSpan.FromSeconds(10));
         Assert.Empty(await fixture.CrossNodePing6FailuresAsync());
     }
 }

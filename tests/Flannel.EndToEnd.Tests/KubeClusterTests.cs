@@ -13,15 +13,34 @@ public abstract class KubeClusterFixture : ClusterFixture
 
     protected override int PodsPerNode => 1;
 
+    /// <summary>Whether the Nodes get only their IPv6 podCIDR (an IPv6-only cluster).</summary>
+    protected virtual bool IPv6OnlyPodCidrs => false;
+
     protected override async Task<LabCluster> CreateClusterAsync(LabOptions options)
     {
-        _kube = await KubeLabCluster.CreateAsync(options);
+        _kube = await KubeLabCluster.CreateAsync(options, IPv6OnlyPodCidrs);
         return _kube.Cluster;
     }
 
     protected override void StartFlanneld(LabNode node) => Kube.StartFlanneld(node);
 
     protected override ValueTask DisposeClusterAsync(LabCluster cluster) => _kube is null ? cluster.DisposeAsync() : _kube.DisposeAsync();
+
+    /// <summary>The metadata.annotations of <paramref name="node"/>'s Node object, as the API server holds them now.</summary>
+    public SortedDictionary<string, string> AnnotationsOf(LabNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        if (Kube.Api.GetNode(node.Name)?["metadata"]?["annotations"] is JsonObject annotations)
+        {
+            foreach ((string key, JsonNode? value) in annotations)
+            {
+                result[key] = (string?)value ?? "";
+            }
+        }
+
+        return result;
+    }
 }
 
 public sealed class KubeVxlanFixture : KubeClusterFixture
@@ -72,7 +91,7 @@ public abstract class KubeClusterTests<TFixture>(TFixture fixture)
             SortedDictionary<string, string>? actual = null;
             bool matched = await KernelView.EventuallyAsync(() =>
             {
-                actual = Annotations(fixture.Kube.Api.GetNode(node.Name));
+                actual = fixture.AnnotationsOf(node);
                 return Task.FromResult(expected.SequenceEqual(actual));
             }, TimeSpan.FromSeconds(10));
             Assert.True(matched, $"{node.Name}: annotations {string.Join(", ", actual ?? [])}\n{node.Flanneld?.ReadLog()}");
@@ -128,20 +147,6 @@ public abstract class KubeClusterTests<TFixture>(TFixture fixture)
                 await KernelView.EventuallyAsync(async () => (await KernelView.RoutesAsync(node)).All(r => r.Dst != subnet), TimeSpan.FromSeconds(10)),
                 $"{node.Name} still routes {subnet} after {extra.Name} was deleted:\n{await node.IpAsync("route")}\n{node.Flanneld?.ReadLog()}");
         }
-    }
-
-    private static SortedDictionary<string, string> Annotations(JsonObject? node)
-    {
-        var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        if (node?["metadata"]?["annotations"] is JsonObject annotations)
-        {
-            foreach ((string key, JsonNode? value) in annotations)
-            {
-                result[key] = (string?)value ?? "";
-            }
-        }
-
-        return result;
     }
 }
 

@@ -12,8 +12,9 @@ public interface ILeaseStore
     Task<NetConfig> GetNetworkConfigAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// The attributes this node (known by its public IP) advertised last, if the store still holds them: the vxlan
-    /// backend takes its VTEP MAC from there, so that peers' neighbour and FDB entries stay valid across restarts.
+    /// The attributes this node (known by its public IP: its IPv4 PublicIP, or its PublicIPv6 on an IPv6-only node)
+    /// advertised last, if the store still holds them: the vxlan backend takes its VTEP MACs from there, so that peers'
+    /// neighbour and FDB entries stay valid across restarts.
     /// </summary>
     Task<LeaseAttrs?> GetStoredAttrsAsync(System.Net.IPAddress publicIP, CancellationToken cancellationToken);
 

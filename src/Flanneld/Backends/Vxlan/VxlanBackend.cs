@@ -68,19 +68,21 @@ public sealed class VxlanBackend : IBackend
         }
 
         // Only a device that must be created asks the store (a full lease listing) for the MAC advertised last. The
-        // store finds this node's lease by its IPv4 PublicIP; an IPv6-only node gets a fresh MAC instead.
+        // store finds this node's lease by its IPv4 PublicIP, or by its PublicIPv6 on an IPv6-only node (whose lease
+        // has PublicIP 0.0.0.0, like every other IPv6-only node's).
+        IPAddress? storedBy = netConfig.EnableIPv4 ? publicIP : publicIPv6;
         LeaseAttrs? stored = null;
         bool storedRead = false;
         async Task<PhysicalAddress?> StoredMac(bool ipv6, CancellationToken ct)
         {
-            if (!netConfig.EnableIPv4)
+            if (storedBy is null)
             {
                 return null;
             }
 
             if (!storedRead)
             {
-                stored = await context.Store.GetStoredAttrsAsync(publicIP, ct);
+                stored = await context.Store.GetStoredAttrsAsync(storedBy, ct);
                 storedRead = true;
             }
 

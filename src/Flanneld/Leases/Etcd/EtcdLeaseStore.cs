@@ -78,10 +78,13 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
     public Task<LeaseAttrs?> GetStoredAttrsAsync(System.Net.IPAddress publicIP, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(publicIP);
+
+        // Every IPv6-only node leases with PublicIP 0.0.0.0, so such a node is known by its PublicIPv6 instead.
+        bool byIPv6 = publicIP.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
         return RetryWhileUnreachableAsync(async () =>
         {
             LeaseListing listing = await _reader.ListAsync(cancellationToken).ConfigureAwait(false);
-            return listing.Leases.Select(l => l.Lease.Attrs).FirstOrDefault(a => a.PublicIP.Equals(publicIP));
+            return listing.Leases.Select(l => l.Lease.Attrs).FirstOrDefault(a => byIPv6 ? publicIP.Equals(a.PublicIPv6) : a.PublicIP.Equals(publicIP));
         }, cancellationToken);
     }
 

@@ -301,6 +301,51 @@ public sealed class EtcdLeaseStoreTests(EtcdFixture etcd) : IClassFixture<EtcdFi
     }
 
     [Fact]
+    public async Task GetStoredAttrsAsync_IPv4PublicIP_FindsThatNodesLease()
+    {
+        using EtcdLeaseStore store = Store(etcd, _prefix);
+        NetConfig config = DualStack("198.18.0.0/16", 24, "2001:db8::/48", 64);
+        for (int host = 71; host <= 73; host++)
+        {
+            LeaseAttrs attrs = Node(host, $"aa:bb:cc:00:00:{host}") with { PublicIPv6 = IPAddress.Parse($"2001:db8:ffff::{host}"), BackendV6Data = $"{{\"VNI\":1,\"VtepMAC\":\"aa:bb:cc:00:06:{host}\"}}" };
+            await store.AcquireLeaseAsync(new LeaseRequest(config, attrs), CancellationToken.None);
+        }
+
+        LeaseAttrs? stored = await store.GetStoredAttrsAsync(IPAddress.Parse("192.0.2.72"), CancellationToken.None);
+
+        Assert.NotNull(stored);
+        Assert.Equal("{\"VNI\":1,\"VtepMAC\":\"aa:bb:cc:00:00:72\"}", stored.BackendData);
+        Assert.Equal("{\"VNI\":1,\"VtepMAC\":\"aa:bb:cc:00:06:72\"}", stored.BackendV6Data);
+        Assert.Null(await store.GetStoredAttrsAsync(IPAddress.Parse("192.0.2.79"), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task GetStoredAttrsAsync_IPv6OnlyNodes_FindsEachByItsPublicIPv6()
+    {
+        // Every IPv6-only lease has PublicIP 0.0.0.0: only the PublicIPv6 tells this node's lease from the others'.
+        using EtcdLeaseStore store = Store(etcd, _prefix);
+        NetConfig config = NetConfigParser.Parse("""{"EnableIPv4":false,"EnableIPv6":true,"IPv6Network":"2001:db8:100::/56","IPv6SubnetLen":64,"Backend":{"Type":"vxlan"}}""");
+        for (int host = 1; host <= 3; host++)
+        {
+            var attrs = new LeaseAttrs(IPAddress.Any, IPAddress.Parse($"2001:db8:0:1::{host}"), "vxlan", null, $"{{\"VNI\":1,\"VtepMAC\":\"aa:bb:cc:00:06:0{host}\"}}");
+            Lease lease = await store.AcquireLeaseAsync(new LeaseRequest(config, attrs), CancellationToken.None);
+            Assert.Null(lease.Subnet);
+        }
+
+        Assert.Equal(3, (await etcd.GetPrefixAsync($"{_prefix}/subnets/0.0.0.0-0&")).Count);
+        for (int host = 3; host >= 1; host--)
+        {
+            LeaseAttrs? stored = await store.GetStoredAttrsAsync(IPAddress.Parse($"2001:db8:0:1::{host}"), CancellationToken.None);
+            Assert.NotNull(stored);
+            Assert.Equal(IPAddress.Parse($"2001:db8:0:1::{host}"), stored.PublicIPv6);
+            Assert.Equal($"{{\"VNI\":1,\"VtepMAC\":\"aa:bb:cc:00:06:0{host}\"}}", stored.BackendV6Data);
+            Assert.Null(stored.BackendData);
+        }
+
+        Assert.Null(await store.GetStoredAttrsAsync(IPAddress.Parse("2001:db8:0:1::9"), CancellationToken.None));
+    }
+
+    [Fact]
     public async Task AcquireLeaseAsync_MalformedKeysPresent_SkipsThemWithOneWarningEach()
     {
         var logger = new RecordingLogger<EtcdLeaseStore>();

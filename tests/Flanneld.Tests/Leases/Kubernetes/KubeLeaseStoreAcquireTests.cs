@@ -156,6 +156,52 @@ public sealed class KubeLeaseStoreAcquireTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AcquireLease_DualStackIPv6PodCidrFirst_LeaseHasBothSubnets()
+    {
+        // A controller manager with IPv6 as its primary family lists the IPv6 podCIDR first (and as spec.podCIDR).
+        _server.AddNode(FakeKubeApiServer.NodeObject("node1", "2001:db8:0:1::/64", podCidrs: ["2001:db8:0:1::/64", "198.18.1.0/24"]));
+        using KubeLeaseStore store = Store(_server, Settings());
+        NetConfig config = Vxlan with { EnableIPv6 = true, IPv6Network = Ip6Net.Parse("2001:db8::/48"), IPv6SubnetLen = 64 };
+        var attrs = VxlanAttrs with { PublicIPv6 = IPAddress.Parse("2001:db8:ff::1"), BackendV6Data = "{\"VNI\":1,\"VtepMAC\":\"4a:fe:33:28:ca:c0\"}" };
+
+        Lease lease = await store.AcquireLeaseAsync(new LeaseRequest(config, attrs), CancellationToken.None);
+
+        Assert.Equal(Ip4Net.Parse("198.18.1.0/24"), lease.Subnet);
+        Assert.Equal(Ip6Net.Parse("2001:db8:0:1::/64"), lease.IPv6Subnet);
+    }
+
+    [Fact]
+    public async Task AcquireLease_DualStackNodeWithoutIPv6PodCidr_FailsNamingNodeAndPodCidrs()
+    {
+        _server.AddNode(FakeKubeApiServer.NodeObject("node1", "198.18.1.0/24"));
+        using KubeLeaseStore store = Store(_server, Settings());
+        NetConfig config = Vxlan with { EnableIPv6 = true, IPv6Network = Ip6Net.Parse("2001:db8::/48"), IPv6SubnetLen = 64 };
+        var attrs = VxlanAttrs with { PublicIPv6 = IPAddress.Parse("2001:db8:ff::1"), BackendV6Data = "{\"VNI\":1,\"VtepMAC\":\"4a:fe:33:28:ca:c0\"}" };
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.AcquireLeaseAsync(new LeaseRequest(config, attrs), CancellationToken.None));
+
+        Assert.Contains("\"node1\" has no IPv6 pod CIDR", error.Message, StringComparison.Ordinal);
+        Assert.Contains("198.18.1.0/24", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetStoredAttrs_IPv6OnlyNodeAskingByPublicIPv6_ReturnsItsBackendV6Data()
+    {
+        _server.AddNode(FakeKubeApiServer.NodeObject("node1", "2001:db8:0:1::/64"));
+        using KubeLeaseStore store = Store(_server, Settings());
+        NetConfig config = Vxlan with { EnableIPv4 = false, Network = null, EnableIPv6 = true, IPv6Network = Ip6Net.Parse("2001:db8::/48"), IPv6SubnetLen = 64 };
+        var attrs = new LeaseAttrs(IPAddress.Any, IPAddress.Parse("2001:db8:ff::1"), "vxlan", null, "{\"VNI\":1,\"VtepMAC\":\"4a:fe:33:28:ca:c0\"}");
+        Lease lease = await store.AcquireLeaseAsync(new LeaseRequest(config, attrs), CancellationToken.None);
+        Assert.Null(lease.Subnet);
+
+        LeaseAttrs? stored = await store.GetStoredAttrsAsync(IPAddress.Parse("2001:db8:ff::1"), CancellationToken.None);
+
+        Assert.NotNull(stored);
+        Assert.Null(stored.BackendData);
+        Assert.Equal("{\"VNI\":1,\"VtepMAC\":\"4a:fe:33:28:ca:c0\"}", stored.BackendV6Data);
+    }
+
+    [Fact]
     public async Task AcquireLease_NodeNameFromPod_UsesPodSpecNodeName()
     {
         _server.AddNode(FakeKubeApiServer.NodeObject("worker-7", "198.18.7.0/24"));
