@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
@@ -324,7 +325,14 @@ public sealed class KubeLeaseStore : ILeaseStore, IDisposable
     public async Task<LeaseAttrs?> GetStoredAttrsAsync(IPAddress publicIP, CancellationToken cancellationToken)
     {
         StoredBackendData stored = await GetStoredBackendDataAsync(cancellationToken).ConfigureAwait(false);
-        return stored.BackendType is null ? null : new LeaseAttrs(publicIP, null, stored.BackendType, stored.BackendData, stored.BackendV6Data);
+        if (stored.BackendType is null)
+        {
+            return null;
+        }
+
+        // An IPv6-only node asks by its PublicIPv6; keep each address in its family's field.
+        bool v6 = publicIP.AddressFamily == AddressFamily.InterNetworkV6;
+        return new LeaseAttrs(v6 ? IPAddress.Any : publicIP, v6 ? publicIP : null, stored.BackendType, stored.BackendData, stored.BackendV6Data);
     }
 
     /// <summary>This node's backend-type / backend-data / backend-v6-data as last advertised (empty when never).</summary>

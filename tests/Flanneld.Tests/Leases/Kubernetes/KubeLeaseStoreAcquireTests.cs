@@ -199,6 +199,8 @@ public sealed class KubeLeaseStoreAcquireTests : IAsyncLifetime
         Assert.NotNull(stored);
         Assert.Null(stored.BackendData);
         Assert.Equal("{\"VNI\":1,\"VtepMAC\":\"4a:fe:33:28:ca:c0\"}", stored.BackendV6Data);
+        Assert.Equal(IPAddress.Parse("2001:db8:ff::1"), stored.PublicIPv6);
+        Assert.Equal(IPAddress.Any, stored.PublicIP);
     }
 
     [Fact]
