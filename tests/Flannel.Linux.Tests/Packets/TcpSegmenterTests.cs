@@ -99,6 +99,38 @@ public class TcpSegmenterTests
         Assert.All(Run(super, out _), s => Assert.True(PacketBuilder.TcpChecksumValid(s)));
     }
 
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(10, 0)]
+    [InlineData(3 * Mss, 0)]
+    [InlineData((2 * Mss) + 7, 0)]
+    [InlineData((44 * Mss) + 999, 3)]
+    public void SegmentHeaders_WithPayloadSlicesInPlace_SameDatagramsAsSegment(int payloadLength, int tcpOptionWords)
+    {
+        byte[] tcpOptions = [.. Enumerable.Repeat((byte)1, tcpOptionWords * 4)];
+        byte[] super = PacketBuilder.Tcp(seq: 0xfffffff0, payloadLength: payloadLength, flags: Tcp.Ack | Tcp.Psh | Tcp.Cwr, tcpOptions: tcpOptions);
+        List<byte[]> expected = Run(super, out _);
+
+        var headers = new byte[expected.Count * 80];
+        int count = TcpSegmenter.SegmentHeaders(super, Mss, headers, out int headerLength, out int lastPayload);
+
+        Assert.Equal(expected.Count, count);
+        Assert.Equal(40 + (tcpOptionWords * 4), headerLength);
+        Assert.Equal(payloadLength - ((count - 1) * Mss), lastPayload);
+        for (int i = 0; i < count; i++)
+        {
+            int length = i == count - 1 ? lastPayload : Mss;
+            byte[] datagram = [.. headers.AsSpan(i * headerLength, headerLength), .. super.AsSpan(headerLength + (i * Mss), length)];
+            Assert.Equal(expected[i], datagram);
+        }
+    }
+
+    [Fact]
+    public void SegmentHeaders_HeaderBufferTooSmall_Refuses()
+    {
+        Assert.Equal(-1, TcpSegmenter.SegmentHeaders(PacketBuilder.Tcp(1, 3 * Mss), Mss, new byte[100], out _, out _));
+    }
+
     internal static List<byte[]> Run(byte[] super, out int segmentLength, int mss = Mss)
     {
         var output = new byte[200_000];
