@@ -16,8 +16,8 @@ N1=$P-n1
 N2=$P-n2
 # RUNNER overrides the node runner, e.g. a Native AOT build: RUNNER=/tmp/udpbench-aot/UdpBench
 RUNNER=${RUNNER:-"dotnet bench/udp/UdpBench/bin/Release/net10.0/UdpBench.dll"}
-# Modes named base-<mode> run <mode> with BASELINE_RUNNER (e.g. a build of an older commit), in the same invocation.
-BASELINE_RUNNER=${BASELINE_RUNNER:-$RUNNER}
+# A mode <label>@<mode> runs <mode> with the runner in env RUNNER_<label> (e.g. a build of an older commit), so
+# several builds compare in one invocation: RUNNER_main=/tmp/main-aot/UdpBench MODES="main@offload offload vxlan".
 pids=()
 
 cleanup() {
@@ -49,7 +49,11 @@ start_udp() { # mode
     j=$((3 - i))
     ns=$P-n$i
     local runner=$RUNNER mode=$1
-    if [ "${mode#base-}" != "$mode" ]; then runner=$BASELINE_RUNNER; mode=${mode#base-}; fi
+    if [ "${mode#*@}" != "$mode" ]; then
+      local var=RUNNER_${mode%%@*}
+      runner=${!var:?"set $var for mode $mode"}
+      mode=${mode#*@}
+    fi
     ip netns exec "$ns" $runner --bind 192.0.2.$i --route 198.18.$j.0/24=192.0.2.$j --mode "$mode" >"$OUT/$1-node$i.log" 2>&1 &
     pids+=($!)
   done
@@ -104,7 +108,7 @@ for mode in $MODES; do
   ip netns exec "$N1" ping -c 1 -W 2 198.18.2.2 -I 198.18.1.2 >/dev/null
   for streams in $STREAMS; do
     # The toggles are measured with one stream only, to keep the run short.
-    case $mode in offload | plain | vxlan | base-*) ;; *) if [ "$streams" != 1 ]; then continue; fi ;; esac
+    case $mode in offload | plain | vxlan | *@offload | *@plain) ;; *) if [ "$streams" != 1 ]; then continue; fi ;; esac
     for run in $(seq "$RUNS"); do measure "$mode" "$streams" "$run"; done
   done
   if [ "$mode" = vxlan ]; then stop_vxlan; else stop_udp; fi

@@ -19,7 +19,10 @@ public static class InternetChecksum
         int i = 0;
         if (Vector128.IsHardwareAccelerated && data.Length >= 64)
         {
-            i = SumVector(data, ref acc);
+            // Returned rather than added through a ref: a by-ref accumulator lives in memory, which made the
+            // scalar loop below load and store it for every word.
+            i = data.Length & ~31;
+            acc = SumVector(data[..i]);
         }
 
         ReadOnlySpan<ulong> words = MemoryMarshal.Cast<byte, ulong>(data[i..]);
@@ -54,14 +57,15 @@ public static class InternetChecksum
     }
 
     /// <summary>
-    /// Adds whole 32-byte blocks as 16-bit native words widened into 32-bit lanes; returns the bytes consumed.
+    /// Sums <paramref name="data"/> (a multiple of 32 bytes) as 16-bit native words widened into 32-bit lanes.
     /// 128-bit vectors on purpose: Native AOT compiles for a baseline CPU on which Vector256 is not accelerated (the
     /// scalar loop would run instead), while 128-bit vectors are on every x64 and arm64 CPU. Two independent
     /// 16-byte loads per block keep both vector adders busy. Each lane gets one add of at most 65535 per block, so
-    /// lanes are flushed into <paramref name="acc"/> every 32768 blocks, long before they could overflow.
+    /// lanes are flushed into the 64-bit total every 32768 blocks, long before they could overflow.
     /// </summary>
-    private static int SumVector(ReadOnlySpan<byte> data, ref ulong acc)
+    private static ulong SumVector(ReadOnlySpan<byte> data)
     {
+        ulong acc = 0;
         ref byte start = ref MemoryMarshal.GetReference(data);
         int blocks = data.Length / 32;
         int done = 0;
@@ -93,7 +97,7 @@ public static class InternetChecksum
             done += chunk;
         }
 
-        return blocks * 32;
+        return acc;
     }
 
     /// <summary>The partial sum of the IPv4 pseudo-header used by TCP and UDP.</summary>
