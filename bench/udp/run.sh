@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Pod-to-pod TCP throughput across two namespace "nodes" on a veth underlay: our udp forwarder (offloaded, plain,
 # and with single optimisations switched off) against kernel vxlan, in the same run. Not part of the test suite.
-# Usage: bench/udp/run.sh            (env: RUNS=3 DURATION=10 STREAMS="1 4" MODES="offload plain vxlan no-gso no-gro no-coalesce no-tso")
+# Usage: bench/udp/run.sh            (env: RUNS=3 DURATION=10 STREAMS="1 4" MODES="offload plain vxlan no-gso no-gro no-coalesce no-tso";
+#                                    also mq2 = two TUN queues + SO_REUSEPORT sockets, buf16m = 16 MiB socket buffers)
 # Everything lives in namespaces named fnb-<hex>-*, deleted on exit. Prints a markdown table; raw data in $OUT.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -108,7 +109,7 @@ for mode in $MODES; do
   ip netns exec "$N1" ping -c 1 -W 2 198.18.2.2 -I 198.18.1.2 >/dev/null
   for streams in $STREAMS; do
     # The toggles are measured with one stream only, to keep the run short.
-    case $mode in offload | plain | vxlan | *@offload | *@plain) ;; *) if [ "$streams" != 1 ]; then continue; fi ;; esac
+    case $mode in offload | plain | vxlan | mq2 | buf16m | *@offload | *@plain) ;; *) if [ "$streams" != 1 ]; then continue; fi ;; esac
     for run in $(seq "$RUNS"); do measure "$mode" "$streams" "$run"; done
   done
   if [ "$mode" = vxlan ]; then stop_vxlan; else stop_udp; fi
