@@ -2,7 +2,7 @@
 # Pod-to-pod TCP throughput across two namespace "nodes" on a veth underlay: our udp forwarder (offloaded, plain,
 # and with single optimisations switched off) against kernel vxlan, in the same run. Not part of the test suite.
 # Usage: bench/udp/run.sh            (env: RUNS=3 DURATION=10 STREAMS="1 4" MODES="offload plain vxlan no-gso no-gro no-coalesce no-tso";
-#                                    also mq2 = two TUN queues + SO_REUSEPORT sockets, buf16m = 16 MiB socket buffers)
+#                                    also mq2 = two TUN queues + SO_REUSEPORT sockets, buf4m = 4 MiB socket buffers (the default is 16 MiB))
 # Everything lives in namespaces named fnb-<hex>-*, deleted on exit. Prints a markdown table; raw data in $OUT.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -104,15 +104,19 @@ measure() { # mode streams run
   sleep 0.3
 }
 
-for mode in $MODES; do
-  if [ "$mode" = vxlan ]; then start_vxlan; else start_udp "$mode"; fi
-  ip netns exec "$N1" ping -c 1 -W 2 198.18.2.2 -I 198.18.1.2 >/dev/null
-  for streams in $STREAMS; do
-    # The toggles are measured with one stream only, to keep the run short.
-    case $mode in offload | plain | vxlan | mq2 | buf16m | *@offload | *@plain) ;; *) if [ "$streams" != 1 ]; then continue; fi ;; esac
-    for run in $(seq "$RUNS"); do measure "$mode" "$streams" "$run"; done
+# Runs are interleaved (run 1 of every mode, then run 2, ...) so that the load of whatever else the machine is
+# doing drifts over all modes alike; each mode's data path is set up afresh for each run.
+for run in $(seq "$RUNS"); do
+  for mode in $MODES; do
+    if [ "$mode" = vxlan ]; then start_vxlan; else start_udp "$mode"; fi
+    ip netns exec "$N1" ping -c 1 -W 2 198.18.2.2 -I 198.18.1.2 >/dev/null
+    for streams in $STREAMS; do
+      # The toggles are measured with one stream only, to keep the run short.
+      case $mode in offload | plain | vxlan | mq2 | buf4m | *@offload | *@plain) ;; *) if [ "$streams" != 1 ]; then continue; fi ;; esac
+      measure "$mode" "$streams" "$run"
+    done
+    if [ "$mode" = vxlan ]; then stop_vxlan; else stop_udp; fi
   done
-  if [ "$mode" = vxlan ]; then stop_vxlan; else stop_udp; fi
 done
 
 python3 - "$OUT" "$MODES" "$STREAMS" <<'PY'
