@@ -372,13 +372,6 @@ public sealed partial class UdpForwarder : IDisposable
 
                 Counters.AddDatagramsReceived(received);
                 Counters.AddTunPacketsWritten(written);
-
-                // A short batch means the queue was empty a moment ago: poll right away instead of paying for a
-                // receive that would most likely just say EAGAIN (poll returns at once if more came meanwhile).
-                if (messages < _options.ReceiveBatch)
-                {
-                    break;
-                }
             }
         }
     }
