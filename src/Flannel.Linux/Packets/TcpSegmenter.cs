@@ -4,53 +4,19 @@ namespace Flannel.Linux.Packets;
 /// Splits an IPv4 TCP super-segment (as a TUN with TSO hands it over) into MSS-sized IPv4 packets, the way the
 /// kernel's software GSO does: each segment gets its own IP ID (incrementing), total length, header checksum,
 /// sequence number and full TCP checksum; FIN and PSH stay only on the last segment, CWR only on the first.
-/// <see cref="Segment"/> writes the segments back to back, all the same size except possibly the last, which is
-/// exactly the layout a UDP_SEGMENT send expects; <see cref="SegmentHeaders"/> writes only their headers and leaves
-/// each payload where it is, for a gather send that interleaves header i with payload slice i (one copy fewer).
+/// Only the headers are written; each payload stays where it is, for a gather send that interleaves header i with
+/// payload slice i: all datagrams the same size except possibly the last, as a UDP_SEGMENT send expects, and no
+/// userspace copy of the payload.
 /// </summary>
 public static class TcpSegmenter
 {
     /// <summary>
-    /// Segments <paramref name="packet"/> (one IPv4/TCP packet, header checksums not yet valid is fine) into
-    /// <paramref name="output"/> with at most <paramref name="mss"/> payload bytes each.
-    /// Returns the number of segments, or -1 when the packet is not a segmentable IPv4 TCP packet or output is too small.
-    /// </summary>
-    public static int Segment(ReadOnlySpan<byte> packet, int mss, Span<byte> output, out int segmentLength, out int totalLength)
-    {
-        segmentLength = 0;
-        totalLength = 0;
-        if (!TryParse(packet, mss, out int ihl, out int headers, out int ipLength))
-        {
-            return -1;
-        }
-
-        ReadOnlySpan<byte> payload = packet[headers..ipLength];
-        int count = Count(payload.Length, mss);
-        if ((count * headers) + payload.Length > output.Length)
-        {
-            return -1;
-        }
-
-        int offset = 0;
-        for (int i = 0; i < count; i++)
-        {
-            ReadOnlySpan<byte> slice = PayloadOf(payload, mss, i);
-            Span<byte> seg = output.Slice(offset, headers + slice.Length);
-            slice.CopyTo(seg[headers..]);
-            WriteHeader(packet, ihl, headers, mss, i, count, slice, seg[..headers]);
-            offset += seg.Length;
-        }
-
-        segmentLength = headers + Math.Min(mss, payload.Length);
-        totalLength = offset;
-        return count;
-    }
-
-    /// <summary>
-    /// Like <see cref="Segment"/>, but writes only each segment's headers (<paramref name="headerLength"/> bytes each,
-    /// back to back) into <paramref name="headers"/>. Segment i's payload is
-    /// <c>packet[headerLength + i * mss ..]</c>, at most <paramref name="mss"/> bytes, with the last one
-    /// <paramref name="lastPayloadLength"/> bytes. Returns the number of segments, or -1 as <see cref="Segment"/> does.
+    /// Segments <paramref name="packet"/> (one IPv4/TCP packet, header checksums not yet valid is fine) into at most
+    /// <paramref name="mss"/> payload bytes each, writing only each segment's headers (<paramref name="headerLength"/>
+    /// bytes each, back to back) into <paramref name="headers"/>. Segment i's payload is
+    /// <c>packet[headerLength + i * mss ..]</c>, at most <paramref name="mss"/> bytes, the last one
+    /// <paramref name="lastPayloadLength"/> bytes. Returns the number of segments, or -1 when the packet is not a
+    /// segmentable IPv4 TCP packet or <paramref name="headers"/> is too small.
     /// </summary>
     public static int SegmentHeaders(ReadOnlySpan<byte> packet, int mss, Span<byte> headers, out int headerLength, out int lastPayloadLength)
     {
