@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Pod-to-pod TCP throughput across two namespace "nodes" on a veth underlay: our udp forwarder (offloaded, plain,
 # and with single optimisations switched off) against kernel vxlan, in the same run. Not part of the test suite.
-# Usage: bench/udp/run.sh            (env: RUNS=3 DURATION=10 STREAMS="1 4" MODES="offload plain vxlan no-gso no-gro no-coalesce no-tso")
+# Usage: bench/udp/run.sh            (env: RUNS=3 DURATION=10 STREAMS="1 4" MODES="offload plain vxlan no-gso no-gro no-coalesce no-tso";
+#                                    also mq2 = two TUN queues + SO_REUSEPORT sockets, buf4m = 4 MiB socket buffers (the default is 16 MiB))
 # Everything lives in namespaces named fnb-<hex>-*, deleted on exit. Prints a markdown table; raw data in $OUT.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,6 +17,8 @@ N1=$P-n1
 N2=$P-n2
 # RUNNER overrides the node runner, e.g. a Native AOT build: RUNNER=/tmp/udpbench-aot/UdpBench
 RUNNER=${RUNNER:-"dotnet bench/udp/UdpBench/bin/Release/net10.0/UdpBench.dll"}
+# A mode <label>@<mode> runs <mode> with the runner in env RUNNER_<label> (e.g. a build of an older commit), so
+# several builds compare in one invocation: RUNNER_main=/tmp/main-aot/UdpBench MODES="main@offload offload vxlan".
 pids=()
 
 cleanup() {
@@ -46,7 +49,13 @@ start_udp() { # mode
   for i in 1 2; do
     j=$((3 - i))
     ns=$P-n$i
-    ip netns exec "$ns" $RUNNER --bind 192.0.2.$i --route 198.18.$j.0/24=192.0.2.$j --mode "$1" >"$OUT/$1-node$i.log" 2>&1 &
+    local runner=$RUNNER mode=$1
+    if [ "${mode#*@}" != "$mode" ]; then
+      local var=RUNNER_${mode%%@*}
+      runner=${!var:?"set $var for mode $mode"}
+      mode=${mode#*@}
+    fi
+    ip netns exec "$ns" $runner --bind 192.0.2.$i --route 198.18.$j.0/24=192.0.2.$j --mode "$mode" >"$OUT/$1-node$i.log" 2>&1 &
     pids+=($!)
   done
   for i in 1 2; do
@@ -95,15 +104,19 @@ measure() { # mode streams run
   sleep 0.3
 }
 
-for mode in $MODES; do
-  if [ "$mode" = vxlan ]; then start_vxlan; else start_udp "$mode"; fi
-  ip netns exec "$N1" ping -c 1 -W 2 198.18.2.2 -I 198.18.1.2 >/dev/null
-  for streams in $STREAMS; do
-    # The toggles are measured with one stream only, to keep the run short.
-    if [ "$mode" != offload ] && [ "$mode" != plain ] && [ "$mode" != vxlan ] && [ "$streams" != 1 ]; then continue; fi
-    for run in $(seq "$RUNS"); do measure "$mode" "$streams" "$run"; done
+# Runs are interleaved (run 1 of every mode, then run 2, ...) so that the load of whatever else the machine is
+# doing drifts over all modes alike; each mode's data path is set up afresh for each run.
+for run in $(seq "$RUNS"); do
+  for mode in $MODES; do
+    if [ "$mode" = vxlan ]; then start_vxlan; else start_udp "$mode"; fi
+    ip netns exec "$N1" ping -c 1 -W 2 198.18.2.2 -I 198.18.1.2 >/dev/null
+    for streams in $STREAMS; do
+      # The toggles are measured with one stream only, to keep the run short.
+      case $mode in offload | plain | vxlan | mq2 | buf4m | *@offload | *@plain) ;; *) if [ "$streams" != 1 ]; then continue; fi ;; esac
+      measure "$mode" "$streams" "$run"
+    done
+    if [ "$mode" = vxlan ]; then stop_vxlan; else stop_udp; fi
   done
-  if [ "$mode" = vxlan ]; then stop_vxlan; else stop_udp; fi
 done
 
 python3 - "$OUT" "$MODES" "$STREAMS" <<'PY'

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Flannel.Core.Config;
 using Flannel.Lab;
 
 namespace Flannel.EndToEnd.Tests;
@@ -56,4 +57,41 @@ public sealed class UdpClusterTests(UdpFixture fixture) : IClassFixture<UdpFixtu
         Assert.False(target.Flanneld!.HasExited);
         Assert.Empty(await fixture.CrossNodePingFailuresAsync());
     }
+
+    [Fact]
+    public async Task NodeLeaves_OtherForwardersDropItsNextHop_AndTheRestStillPing()
+    {
+        LabNode leaving = await fixture.Cluster.AddNodeAsync();
+        leaving.StartFlanneld();
+        SubnetEnv env = await leaving.WaitForSubnetEnvAsync(TimeSpan.FromSeconds(30));
+        string subnet = env.Subnet!.Value.ToString();
+
+        // flannel0 of the leaving node holds <subnet>.0: while its lease stands, pods elsewhere reach it through the tunnel.
+        string target = env.Subnet!.Value.IPAddress.ToString();
+        List<LabPod> observers = fixture.Cluster.Nodes.Where(n => n != leaving).SelectMany(n => n.Pods).ToList();
+        foreach (LabPod pod in observers)
+        {
+            Assert.True(await KernelView.EventuallyAsync(() => pod.PingAsync(target), TimeSpan.FromSeconds(10)),
+                $"{pod.Name} cannot reach {target} on the new node:\n{leaving.Flanneld!.ReadLog()}");
+        }
+
+        Assert.Equal(0, await leaving.Flanneld!.StopAsync(TimeSpan.FromSeconds(10)));
+
+        // Stopped but still leased: the next hop stays, so the datagrams go to a closed port and the ping times out.
+        Assert.DoesNotContain("Unreachable", await PingOutputAsync(observers[0], target), StringComparison.Ordinal);
+        await fixture.Cluster.EtcdCtlAsync("del", "/coreos.com/network/subnets/" + subnet.Replace('/', '-'));
+
+        // Without the next hop the forwarder answers ICMP net unreachable itself; with a stale one the datagrams
+        // would go to a closed port and the ping would just time out.
+        foreach (LabPod pod in observers)
+        {
+            Assert.True(await KernelView.EventuallyAsync(async () => (await PingOutputAsync(pod, target)).Contains("Destination Net Unreachable", StringComparison.Ordinal), TimeSpan.FromSeconds(10)),
+                $"{pod.Name} got no net unreachable for {target}: {await PingOutputAsync(pod, target)}\n{pod.Node.Flanneld!.ReadLog()}");
+        }
+
+        Assert.Empty(await fixture.CrossNodePingFailuresAsync());
+    }
+
+    private static async Task<string> PingOutputAsync(LabPod pod, string address) =>
+        (await Shell.RunAsync("ip", ["netns", "exec", pod.Namespace, "ping", "-n", "-c", "1", "-W", "1", address])).StdOut;
 }

@@ -8,11 +8,16 @@ namespace Flannel.Linux.Packets;
 /// checksum) so the kernel takes many segments in one TUN write. Everything else is kept as it came, in order.
 /// Merge rules follow the kernel's tcp_gro_receive: same addresses, ports, TOS, TTL, IP flags, ACK, window and
 /// TCP options; contiguous sequence numbers; only ACK (PSH on the last) set; a shorter or PSH segment ends the run.
-/// Buffers are allocated once; <see cref="Add"/> never allocates.
+/// Payloads are not copied: an item is its own header (virtio_net_hdr + the first packet's IP and TCP headers)
+/// followed by slices of the packets added, for one gather write. Buffers are allocated once; <see cref="Add"/>
+/// never allocates.
 /// </summary>
 public sealed class TcpCoalescer
 {
     public const int MaxPacket = 65535;
+
+    /// <summary>Segments per item: the kernel's own GRO stops at 64 too.</summary>
+    public const int MaxSegments = 64;
 
     private readonly Item[] _items;
     private readonly bool _merge;
@@ -36,11 +41,14 @@ public sealed class TcpCoalescer
     public int Merged { get; private set; }
 
     /// <summary>
-    /// Takes a copy of <paramref name="packet"/> (a validated IPv4 packet). Returns false when the batch is full:
-    /// drain it with <see cref="Get"/>/<see cref="Clear"/> and add again.
+    /// Takes the validated IPv4 packet at <paramref name="buffer"/>[<paramref name="offset"/>..] by reference: its
+    /// bytes must stay as they are until <see cref="Clear"/>. Returns false when the batch is full: drain it with
+    /// <see cref="Get"/>/<see cref="Clear"/> and add again.
     /// </summary>
-    public bool Add(ReadOnlySpan<byte> packet)
+    public bool Add(byte[] buffer, int offset, int length)
     {
+        ArgumentNullException.ThrowIfNull(buffer);
+        ReadOnlySpan<byte> packet = buffer.AsSpan(offset, length);
         FlowKey key = FlowKey.Of(packet, out bool mergeable);
         if (_merge && mergeable && key.IsTcp)
         {
@@ -50,7 +58,7 @@ public sealed class TcpCoalescer
                 Item item = _items[i];
                 if (item.Key == key)
                 {
-                    if (item.TryAppend(packet))
+                    if (item.TryAppend(buffer, offset, length))
                     {
                         Merged++;
                         return true;
@@ -66,14 +74,17 @@ public sealed class TcpCoalescer
             return false;
         }
 
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(packet.Length, MaxPacket);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, MaxPacket);
 
-        _items[Count++].Start(packet, key, _merge && mergeable);
+        _items[Count++].Start(buffer, offset, length, key, _merge && mergeable);
         return true;
     }
 
-    /// <summary>Item <paramref name="index"/> as virtio_net_hdr + packet, ready for a TUN opened with IFF_VNET_HDR.</summary>
-    public ReadOnlySpan<byte> Get(int index)
+    /// <summary>
+    /// Item <paramref name="index"/> as the pieces of one virtio_net_hdr + packet frame, in order, ready for a gather
+    /// write to a TUN opened with IFF_VNET_HDR.
+    /// </summary>
+    public ReadOnlySpan<PacketSlice> Get(int index)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
         return _items[index].Finish();
@@ -116,7 +127,12 @@ public sealed class TcpCoalescer
 
     private sealed class Item
     {
-        private readonly byte[] _buffer = new byte[VirtioNetHeader.Size + MaxPacket];
+        // virtio_net_hdr + a 20-byte IPv4 header + a TCP header with the most options (60).
+        private const int HeadSize = VirtioNetHeader.Size + Ipv4.MinHeaderLength + 60;
+
+        private readonly byte[] _head = GC.AllocateArray<byte>(HeadSize, pinned: true);
+        private readonly PacketSlice[] _pieces = new PacketSlice[MaxSegments + 1];
+        private int _pieceCount;
         private int _length;
         private int _headers;
         private int _gsoSize;
@@ -127,35 +143,41 @@ public sealed class TcpCoalescer
 
         public int Segments { get; private set; }
 
-        private Span<byte> Packet => _buffer.AsSpan(VirtioNetHeader.Size, _length);
+        private Span<byte> Headers => _head.AsSpan(VirtioNetHeader.Size, _headers);
 
-        public void Start(ReadOnlySpan<byte> packet, FlowKey key, bool mergeable)
+        public void Start(byte[] buffer, int offset, int length, FlowKey key, bool mergeable)
         {
-            packet.CopyTo(_buffer.AsSpan(VirtioNetHeader.Size));
-            _length = packet.Length;
+            ReadOnlySpan<byte> packet = buffer.AsSpan(offset, length);
+            _length = length;
             Key = key;
             Segments = 1;
-            _open = mergeable;
+            _open = false;
+            _headers = 0;
             if (mergeable)
             {
                 ReadOnlySpan<byte> tcp = packet[Ipv4.MinHeaderLength..];
                 _headers = Ipv4.MinHeaderLength + Tcp.HeaderLength(tcp);
-                _gsoSize = packet.Length - _headers;
+                _gsoSize = length - _headers;
                 _nextSeq = Tcp.Sequence(tcp) + (uint)_gsoSize;
                 _open = (Tcp.Flags(tcp) & Tcp.Psh) == 0;
+                packet[.._headers].CopyTo(Headers);
             }
+
+            _pieces[1] = new PacketSlice(buffer, offset + _headers, length - _headers);
+            _pieceCount = 2;
         }
 
-        public bool TryAppend(ReadOnlySpan<byte> p)
+        public bool TryAppend(byte[] buffer, int offset, int length)
         {
-            if (!_open)
+            if (!_open || _pieceCount == _pieces.Length)
             {
                 return false;
             }
 
-            Span<byte> head = Packet;
+            ReadOnlySpan<byte> p = buffer.AsSpan(offset, length);
+            Span<byte> head = Headers;
             ReadOnlySpan<byte> tcp = p[Ipv4.MinHeaderLength..];
-            int payload = p.Length - _headers;
+            int payload = length - _headers;
             if (Tcp.HeaderLength(tcp) + Ipv4.MinHeaderLength != _headers
                 || payload > _gsoSize
                 || _length + payload > MaxPacket
@@ -168,7 +190,7 @@ public sealed class TcpCoalescer
             }
 
             // Ack, data offset, window, and all options must match; sequence, flags and checksum may differ.
-            ReadOnlySpan<byte> headTcp = head[Ipv4.MinHeaderLength.._headers];
+            ReadOnlySpan<byte> headTcp = head[Ipv4.MinHeaderLength..];
             if (!tcp[8..13].SequenceEqual(headTcp[8..13])
                 || !tcp[14..16].SequenceEqual(headTcp[14..16])
                 || !tcp[Tcp.MinHeaderLength..(_headers - Ipv4.MinHeaderLength)].SequenceEqual(headTcp[Tcp.MinHeaderLength..]))
@@ -176,13 +198,13 @@ public sealed class TcpCoalescer
                 return false;
             }
 
-            p[_headers..].CopyTo(_buffer.AsSpan(VirtioNetHeader.Size + _length));
+            _pieces[_pieceCount++] = new PacketSlice(buffer, offset + _headers, payload);
             _length += payload;
             _nextSeq += (uint)payload;
             Segments++;
             if ((Tcp.Flags(tcp) & Tcp.Psh) != 0)
             {
-                _buffer[VirtioNetHeader.Size + Ipv4.MinHeaderLength + Tcp.FlagsOffset] |= Tcp.Psh;
+                head[Ipv4.MinHeaderLength + Tcp.FlagsOffset] |= Tcp.Psh;
                 _open = false;
             }
             else if (payload < _gsoSize)
@@ -193,15 +215,15 @@ public sealed class TcpCoalescer
             return true;
         }
 
-        public ReadOnlySpan<byte> Finish()
+        public ReadOnlySpan<PacketSlice> Finish()
         {
-            Span<byte> packet = Packet;
             if (Segments == 1)
             {
-                default(VirtioNetHeader).Write(_buffer);
+                default(VirtioNetHeader).Write(_head);
             }
             else
             {
+                Span<byte> packet = Headers;
                 Ipv4.SetTotalLength(packet, _length);
                 Ipv4.UpdateChecksum(packet);
 
@@ -215,11 +237,12 @@ public sealed class TcpCoalescer
                     (ushort)_headers,
                     (ushort)_gsoSize,
                     Ipv4.MinHeaderLength,
-                    Tcp.ChecksumOffset).Write(_buffer);
+                    Tcp.ChecksumOffset).Write(_head);
                 _open = false;
             }
 
-            return _buffer.AsSpan(0, VirtioNetHeader.Size + _length);
+            _pieces[0] = new PacketSlice(_head, 0, VirtioNetHeader.Size + _headers);
+            return _pieces.AsSpan(0, _pieceCount);
         }
     }
 }

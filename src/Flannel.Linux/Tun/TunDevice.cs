@@ -15,6 +15,9 @@ public sealed class TunDevice : IDisposable
     private const string ClonePath = "/dev/net/tun";
     private const TunOffloads WantedOffloads = TunOffloads.Checksum | TunOffloads.Tso4 | TunOffloads.Tso6;
 
+    // Well below UIO_MAXIOV (1024), and enough for a 64-segment super-segment plus its header.
+    private const int MaxGatherPieces = 128;
+
     private readonly FileDescriptorHandle[] _queues;
 
     private TunDevice(string name, FileDescriptorHandle[] queues, TunOffloads offloads)
@@ -65,6 +68,28 @@ public sealed class TunDevice : IDisposable
     public int Write(int queue, ReadOnlySpan<byte> packet)
     {
         nint n = TunInterop.Write(_queues[queue], ref MemoryMarshal.GetReference(packet), (nuint)packet.Length);
+        return n >= 0 ? (int)n : -Marshal.GetLastPInvokeError();
+    }
+
+    /// <summary>
+    /// Writes one packet given as pieces in pinned arrays (see <see cref="PacketSlice"/>), with one writev: the
+    /// kernel copies each piece straight into the packet it builds. Returns bytes written or -errno.
+    /// </summary>
+    public int WriteGathered(int queue, ReadOnlySpan<PacketSlice> pieces)
+    {
+        if (pieces.Length > MaxGatherPieces)
+        {
+            throw new ArgumentOutOfRangeException(nameof(pieces), pieces.Length, $"at most {MaxGatherPieces} pieces per write");
+        }
+
+        Span<Udp.SocketInterop.IoVec> iov = stackalloc Udp.SocketInterop.IoVec[pieces.Length];
+        for (int i = 0; i < pieces.Length; i++)
+        {
+            iov[i].Base = Marshal.UnsafeAddrOfPinnedArrayElement(pieces[i].Array, pieces[i].Offset);
+            iov[i].Length = (nuint)pieces[i].Length;
+        }
+
+        nint n = TunInterop.WriteV(_queues[queue], ref MemoryMarshal.GetReference(iov), iov.Length);
         return n >= 0 ? (int)n : -Marshal.GetLastPInvokeError();
     }
 

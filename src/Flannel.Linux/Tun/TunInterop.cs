@@ -45,4 +45,7 @@ internal static partial class TunInterop
 
     [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
     public static partial nint Write(FileDescriptorHandle fd, ref byte buffer, nuint count);
+
+    [LibraryImport("libc", EntryPoint = "writev", SetLastError = true)]
+    public static partial nint WriteV(FileDescriptorHandle fd, ref Udp.SocketInterop.IoVec iov, int count);
 }

@@ -55,6 +55,9 @@ public sealed class UdpBatchReceiver
         return n >= 0 ? n : -Marshal.GetLastPInvokeError();
     }
 
+    /// <summary>The pinned buffer message <paramref name="index"/> was received into (it starts at offset 0).</summary>
+    public byte[] Buffer(int index) => _buffers[index];
+
     public Span<byte> Message(int index) => _buffers[index].AsSpan(0, (int)_messages[index].Length);
 
     public bool Truncated(int index) => (_messages[index].Header.Flags & SocketInterop.MsgTrunc) != 0;

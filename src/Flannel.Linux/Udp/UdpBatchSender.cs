@@ -6,7 +6,9 @@ namespace Flannel.Linux.Udp;
 
 /// <summary>
 /// Sends runs of equally sized datagrams to one next hop: with UDP_SEGMENT as one sendmsg per 64 datagrams,
-/// otherwise one sendmsg per datagram. One per sending thread; its message structures are pinned once.
+/// otherwise one sendmsg per datagram. The datagrams are either contiguous (<see cref="Send"/>) or gathered from
+/// separate headers and payload slices (<see cref="SendGathered"/>), which saves copying the payload in userspace.
+/// One per sending thread; its message structures are pinned once.
 /// </summary>
 public sealed class UdpBatchSender
 {
@@ -17,7 +19,7 @@ public sealed class UdpBatchSender
     private readonly FileDescriptorHandle _socket;
     private readonly byte[] _address = GC.AllocateArray<byte>(SocketInterop.SockAddrInSize, pinned: true);
     private readonly byte[] _control = GC.AllocateArray<byte>(24, pinned: true);
-    private readonly SocketInterop.IoVec[] _iov = GC.AllocateArray<SocketInterop.IoVec>(1, pinned: true);
+    private readonly SocketInterop.IoVec[] _iov = GC.AllocateArray<SocketInterop.IoVec>(2 * MaxSegmentsPerSend, pinned: true);
     private readonly SocketInterop.MsgHdr[] _message = GC.AllocateArray<SocketInterop.MsgHdr>(1, pinned: true);
 
     public UdpBatchSender(FileDescriptorHandle socket, bool gso)
@@ -46,35 +48,20 @@ public sealed class UdpBatchSender
     /// </summary>
     public int Send(byte[] data, int offset, int length, int segmentLength, uint address, ushort port, out int errno)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(segmentLength, 1);
         errno = 0;
         UdpTunnelSocket.WriteSockAddr(_address, address, port);
         int sent = 0;
         int end = offset + length;
         while (offset < end)
         {
-            int segments = 1;
-            if (GsoEnabled)
-            {
-                segments = Math.Clamp(MaxBytesPerSend / segmentLength, 1, MaxSegmentsPerSend);
-            }
-
-            int chunk = Math.Min(segments * segmentLength, end - offset);
+            int chunk = Math.Min(SegmentsPerSend(segmentLength) * segmentLength, end - offset);
             int chunkSegments = (chunk + segmentLength - 1) / segmentLength;
-            int result = SendOne(data, offset, chunk, chunkSegments > 1 ? segmentLength : 0);
-            if (result != 0)
+            _iov[0].Base = Marshal.UnsafeAddrOfPinnedArrayElement(data, offset);
+            _iov[0].Length = (nuint)chunk;
+            if (!Sent(SendOne(1, chunkSegments > 1 ? segmentLength : 0), chunkSegments, ref sent, ref errno))
             {
-                if (chunkSegments > 1 && (result == Errno.EIo || result == Errno.EInvalid))
-                {
-                    // The kernel cannot segment for this route after all: send one by one from now on.
-                    GsoEnabled = false;
-                    continue;
-                }
-
-                errno = result;
-            }
-            else
-            {
-                sent += chunkSegments;
+                continue;
             }
 
             offset += chunk;
@@ -83,10 +70,69 @@ public sealed class UdpBatchSender
         return sent;
     }
 
-    private int SendOne(byte[] data, int offset, int length, int gsoSize)
+    /// <summary>
+    /// Sends <paramref name="count"/> datagrams, datagram i being header i (<paramref name="headerLength"/> bytes at
+    /// <c>headers[i * headerLength]</c>) followed by payload slice i (<paramref name="mss"/> bytes at
+    /// <c>payload[payloadOffset + i * mss]</c>, the last one <paramref name="lastPayloadLength"/>). Both arrays pinned.
+    /// Returns the number of datagrams the kernel accepted; <paramref name="errno"/> is the last error.
+    /// </summary>
+    public int SendGathered(
+        byte[] headers, int headerLength, byte[] payload, int payloadOffset, int mss, int lastPayloadLength, int count, uint address, ushort port, out int errno)
     {
-        _iov[0].Base = Marshal.UnsafeAddrOfPinnedArrayElement(data, offset);
-        _iov[0].Length = (nuint)length;
+        ArgumentOutOfRangeException.ThrowIfLessThan(mss, 1);
+        errno = 0;
+        UdpTunnelSocket.WriteSockAddr(_address, address, port);
+        int sent = 0;
+        int segmentLength = headerLength + mss;
+        for (int first = 0; first < count;)
+        {
+            int chunkSegments = Math.Min(SegmentsPerSend(segmentLength), count - first);
+            for (int k = 0; k < chunkSegments; k++)
+            {
+                int i = first + k;
+                _iov[2 * k].Base = Marshal.UnsafeAddrOfPinnedArrayElement(headers, i * headerLength);
+                _iov[2 * k].Length = (nuint)headerLength;
+                _iov[(2 * k) + 1].Base = Marshal.UnsafeAddrOfPinnedArrayElement(payload, payloadOffset + (i * mss));
+                _iov[(2 * k) + 1].Length = (nuint)(i == count - 1 ? lastPayloadLength : mss);
+            }
+
+            if (!Sent(SendOne(2 * chunkSegments, chunkSegments > 1 ? segmentLength : 0), chunkSegments, ref sent, ref errno))
+            {
+                continue;
+            }
+
+            first += chunkSegments;
+        }
+
+        return sent;
+    }
+
+    private int SegmentsPerSend(int segmentLength) =>
+        GsoEnabled ? Math.Clamp(MaxBytesPerSend / segmentLength, 1, MaxSegmentsPerSend) : 1;
+
+    /// <summary>Accounts one sendmsg; false when it must be retried because GSO has just been switched off.</summary>
+    private bool Sent(int result, int segments, ref int sent, ref int errno)
+    {
+        if (result == 0)
+        {
+            sent += segments;
+            return true;
+        }
+
+        if (segments > 1 && (result == Errno.EIo || result == Errno.EInvalid))
+        {
+            // The kernel cannot segment for this route after all: send one by one from now on.
+            GsoEnabled = false;
+            return false;
+        }
+
+        errno = result;
+        return true;
+    }
+
+    private int SendOne(int iovCount, int gsoSize)
+    {
+        _message[0].IovLength = (nuint)iovCount;
         if (gsoSize > 0)
         {
             BinaryPrimitives.WriteUInt16LittleEndian(_control.AsSpan(SocketInterop.CmsgHeaderSize), (ushort)gsoSize);

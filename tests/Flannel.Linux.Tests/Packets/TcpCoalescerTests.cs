@@ -20,11 +20,11 @@ public class TcpCoalescerTests
         Assert.Equal(1, c.Count);
         Assert.Equal(4, c.Segments(0));
         Assert.Equal(3, c.Merged);
-        ReadOnlySpan<byte> frame = c.Get(0);
+        byte[] frame = Frame(c, 0);
         VirtioNetHeader h = VirtioNetHeader.Read(frame);
         Assert.Equal(new VirtioNetHeader(VirtioNetHeader.FlagNeedsChecksum, VirtioNetHeader.GsoTcpV4, 40, Mss, 20, 16), h);
 
-        byte[] packet = frame[VirtioNetHeader.Size..].ToArray();
+        byte[] packet = frame[VirtioNetHeader.Size..];
         Assert.Equal(40 + (4 * Mss), packet.Length);
         Assert.Equal(packet.Length, Ipv4.TotalLength(packet));
         Assert.True(PacketBuilder.IpChecksumValid(packet));
@@ -43,7 +43,7 @@ public class TcpCoalescerTests
         c.Add(PacketBuilder.Tcp(seq: 0, payloadLength: Mss));
         c.Add(PacketBuilder.Tcp(seq: 2 * Mss, payloadLength: Mss));
         Assert.Equal(2, c.Count);
-        Assert.Equal(0, VirtioNetHeader.Read(c.Get(0)).GsoType);
+        Assert.Equal(0, VirtioNetHeader.Read(Frame(c, 0)).GsoType);
     }
 
     [Fact]
@@ -55,7 +55,7 @@ public class TcpCoalescerTests
         c.Add(PacketBuilder.Tcp(seq: 2 * Mss, payloadLength: Mss));
         Assert.Equal(2, c.Count);
         Assert.Equal(2, c.Segments(0));
-        Assert.Equal(Tcp.Ack | Tcp.Psh, Tcp.Flags(c.Get(0)[(VirtioNetHeader.Size + 20)..]));
+        Assert.Equal(Tcp.Ack | Tcp.Psh, Tcp.Flags(Frame(c, 0).AsSpan(VirtioNetHeader.Size + 20)));
         Assert.Equal(1, c.Segments(1));
     }
 
@@ -68,7 +68,7 @@ public class TcpCoalescerTests
         c.Add(PacketBuilder.Tcp(seq: Mss + 10, payloadLength: Mss));
         Assert.Equal(2, c.Count);
         Assert.Equal(2, c.Segments(0));
-        Assert.Equal(40 + Mss + 10, c.Get(0).Length - VirtioNetHeader.Size);
+        Assert.Equal(40 + Mss + 10, Frame(c, 0).Length - VirtioNetHeader.Size);
     }
 
     [Fact]
@@ -124,9 +124,9 @@ public class TcpCoalescerTests
         Assert.Equal(all.Length, c.Count);
         for (int i = 0; i < all.Length; i++)
         {
-            ReadOnlySpan<byte> frame = c.Get(i);
+            byte[] frame = Frame(c, i);
             Assert.Equal(default, VirtioNetHeader.Read(frame));
-            Assert.Equal(all[i], frame[VirtioNetHeader.Size..].ToArray());
+            Assert.Equal(all[i], frame[VirtioNetHeader.Size..]);
         }
     }
 
@@ -174,8 +174,58 @@ public class TcpCoalescerTests
         }
 
         Assert.Equal(2, c.Count);
-        Assert.True(c.Get(0).Length - VirtioNetHeader.Size <= 65535);
+        Assert.True(Frame(c, 0).Length - VirtioNetHeader.Size <= 65535);
         Assert.Equal(50, c.Segments(0) + c.Segments(1));
-        Assert.Equal(BinaryPrimitives.ReadUInt16BigEndian(c.Get(1)[(VirtioNetHeader.Size + 2)..]), c.Get(1).Length - VirtioNetHeader.Size);
+        Assert.Equal(BinaryPrimitives.ReadUInt16BigEndian(Frame(c, 1).AsSpan(VirtioNetHeader.Size + 2)), Frame(c, 1).Length - VirtioNetHeader.Size);
     }
+
+    [Fact]
+    public void Get_MergedItem_IsOwnHeaderThenPayloadSlicesOfTheAddedBuffers()
+    {
+        var c = new TcpCoalescer(8);
+        byte[] first = PacketBuilder.Tcp(seq: 0, payloadLength: Mss);
+        byte[] second = PacketBuilder.Tcp(seq: Mss, payloadLength: Mss);
+        byte[] batch = [.. new byte[7], .. first, .. second];
+        Assert.True(c.Add(batch, 7, first.Length));
+        Assert.True(c.Add(batch, 7 + first.Length, second.Length));
+
+        ReadOnlySpan<PacketSlice> pieces = c.Get(0);
+        Assert.Equal(3, pieces.Length);
+        Assert.NotSame(batch, pieces[0].Array);
+        Assert.Equal(VirtioNetHeader.Size + 40, pieces[0].Length);
+        Assert.Equal(new PacketSlice(batch, 7 + 40, Mss), pieces[1]);
+        Assert.Equal(new PacketSlice(batch, 7 + first.Length + 40, Mss), pieces[2]);
+    }
+
+    [Fact]
+    public void Add_MoreThanMaxSegmentsOfTinyPayload_StartsNewItem()
+    {
+        var c = new TcpCoalescer(8);
+        for (int i = 0; i < TcpCoalescer.MaxSegments + 1; i++)
+        {
+            c.Add(PacketBuilder.Tcp(seq: (uint)(i * 10), payloadLength: 10));
+        }
+
+        Assert.Equal(2, c.Count);
+        Assert.Equal(TcpCoalescer.MaxSegments, c.Segments(0));
+        Assert.Equal(1, c.Segments(1));
+    }
+
+    /// <summary>Item <paramref name="index"/> as the one frame a gather write puts together.</summary>
+    private static byte[] Frame(TcpCoalescer c, int index)
+    {
+        var frame = new List<byte>();
+        foreach (PacketSlice piece in c.Get(index))
+        {
+            frame.AddRange(piece.Span);
+        }
+
+        return [.. frame];
+    }
+}
+
+/// <summary>Whole packets, as the tests build them one array each.</summary>
+internal static class TcpCoalescerExtensions
+{
+    public static bool Add(this TcpCoalescer c, byte[] packet) => c.Add(packet, 0, packet.Length);
 }

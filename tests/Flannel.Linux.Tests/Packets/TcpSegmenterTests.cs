@@ -7,7 +7,7 @@ public class TcpSegmenterTests
     private const int Mss = 1000;
 
     [Fact]
-    public void Segment_ExactMultipleOfMss_SplitsWithIncrementingIdsAndSequences()
+    public void SegmentHeaders_ExactMultipleOfMss_SplitsWithIncrementingIdsAndSequences()
     {
         byte[] super = PacketBuilder.Tcp(seq: 5000, payloadLength: 3 * Mss, id: 0xfffe);
         List<byte[]> segments = Run(super, out int segmentLength);
@@ -29,7 +29,7 @@ public class TcpSegmenterTests
     }
 
     [Fact]
-    public void Segment_LastSegmentShort_KeepsRemainder()
+    public void SegmentHeaders_LastSegmentShort_KeepsRemainder()
     {
         byte[] super = PacketBuilder.Tcp(seq: 1, payloadLength: (2 * Mss) + 7);
         List<byte[]> segments = Run(super, out int segmentLength);
@@ -40,7 +40,7 @@ public class TcpSegmenterTests
     }
 
     [Fact]
-    public void Segment_PshFinCwr_PshAndFinOnlyLastCwrOnlyFirst()
+    public void SegmentHeaders_PshFinCwr_PshAndFinOnlyLastCwrOnlyFirst()
     {
         byte flags = Tcp.Ack | Tcp.Psh | Tcp.Fin | Tcp.Cwr | Tcp.Ece;
         List<byte[]> segments = Run(PacketBuilder.Tcp(seq: 9, payloadLength: (3 * Mss) - 1, flags: flags), out _);
@@ -50,7 +50,7 @@ public class TcpSegmenterTests
     }
 
     [Fact]
-    public void Segment_IpAndTcpOptions_CopiedIntoEverySegment()
+    public void SegmentHeaders_IpAndTcpOptions_CopiedIntoEverySegment()
     {
         byte[] tcpOptions = [1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2]; // NOP NOP timestamps
         byte[] super = PacketBuilder.Tcp(seq: 77, payloadLength: (2 * Mss) + 1, ipOptionWords: 1, tcpOptions: tcpOptions);
@@ -68,7 +68,7 @@ public class TcpSegmenterTests
     }
 
     [Fact]
-    public void Segment_PayloadFitsOneSegment_ReturnsOneEqualPacket()
+    public void SegmentHeaders_PayloadFitsOneSegment_ReturnsOneEqualPacket()
     {
         byte[] super = PacketBuilder.Tcp(seq: 3, payloadLength: 10, flags: Tcp.Ack | Tcp.Psh);
         List<byte[]> segments = Run(super, out _);
@@ -76,21 +76,13 @@ public class TcpSegmenterTests
     }
 
     [Fact]
-    public void Segment_NotTcp_Refuses()
+    public void SegmentHeaders_NotTcp_Refuses()
     {
-        var output = new byte[70000];
-        Assert.Equal(-1, TcpSegmenter.Segment(PacketBuilder.Udp(3000), Mss, output, out _, out _));
+        Assert.Equal(-1, TcpSegmenter.SegmentHeaders(PacketBuilder.Udp(3000), Mss, new byte[70000], out _, out _));
     }
 
     [Fact]
-    public void Segment_OutputTooSmall_Refuses()
-    {
-        var output = new byte[2000];
-        Assert.Equal(-1, TcpSegmenter.Segment(PacketBuilder.Tcp(1, 3 * Mss), Mss, output, out _, out _));
-    }
-
-    [Fact]
-    public void Segment_ChecksumFieldsPartial_StillProducesValidChecksums()
+    public void SegmentHeaders_ChecksumFieldsPartial_StillProducesValidChecksums()
     {
         // The kernel hands TSO packets over with only the pseudo-header sum in the TCP checksum field.
         byte[] super = PacketBuilder.Tcp(seq: 1, payloadLength: 2 * Mss);
@@ -99,21 +91,42 @@ public class TcpSegmenterTests
         Assert.All(Run(super, out _), s => Assert.True(PacketBuilder.TcpChecksumValid(s)));
     }
 
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(10, 0)]
+    [InlineData((44 * Mss) + 999, 3)]
+    public void SegmentHeaders_PayloadSlicesInPlace_ReassembleTheOriginalPayload(int payloadLength, int tcpOptionWords)
+    {
+        byte[] tcpOptions = [.. Enumerable.Repeat((byte)1, tcpOptionWords * 4)];
+        byte[] super = PacketBuilder.Tcp(seq: 0xfffffff0, payloadLength: payloadLength, flags: Tcp.Ack | Tcp.Psh | Tcp.Cwr, tcpOptions: tcpOptions);
+        List<byte[]> segments = Run(super, out int segmentLength);
+        int headers = 40 + (tcpOptionWords * 4);
+        Assert.Equal(headers + Math.Min(Mss, payloadLength), segmentLength);
+        Assert.Equal(super.AsSpan(headers).ToArray(), segments.SelectMany(s => s.Skip(headers)).ToArray());
+        Assert.All(segments, s => Assert.True(PacketBuilder.TcpChecksumValid(s)));
+        Assert.Equal(0xfffffff0u + (uint)((segments.Count - 1) * Mss), Tcp.Sequence(segments[^1].AsSpan(20)));
+    }
+
+    [Fact]
+    public void SegmentHeaders_HeaderBufferTooSmall_Refuses()
+    {
+        Assert.Equal(-1, TcpSegmenter.SegmentHeaders(PacketBuilder.Tcp(1, 3 * Mss), Mss, new byte[100], out _, out _));
+    }
+
+    /// <summary>Segments <paramref name="super"/> and assembles each datagram as a gather send would: header i, then payload slice i.</summary>
     internal static List<byte[]> Run(byte[] super, out int segmentLength, int mss = Mss)
     {
-        var output = new byte[200_000];
-        int count = TcpSegmenter.Segment(super, mss, output, out segmentLength, out int total);
+        var headers = new byte[200_000];
+        int count = TcpSegmenter.SegmentHeaders(super, mss, headers, out int headerLength, out int lastPayload);
         Assert.True(count > 0);
         var result = new List<byte[]>();
-        int at = 0;
         for (int i = 0; i < count; i++)
         {
-            int length = Math.Min(segmentLength, total - at);
-            result.Add(output.AsSpan(at, length).ToArray());
-            at += length;
+            int length = i == count - 1 ? lastPayload : mss;
+            result.Add([.. headers.AsSpan(i * headerLength, headerLength), .. super.AsSpan(headerLength + (i * mss), length)]);
         }
 
-        Assert.Equal(total, at);
+        segmentLength = headerLength + (count == 1 ? lastPayload : mss);
         return result;
     }
 }

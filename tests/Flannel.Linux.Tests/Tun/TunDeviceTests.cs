@@ -75,6 +75,40 @@ public class TunDeviceTests
     }
 
     [Fact]
+    public async Task WriteGathered_EchoRequestInPieces_KernelRepliesWithTheWholePayload()
+    {
+        using ShellTestNamespace ns = ShellTestNamespace.Create("tun-gather");
+        using TunDevice tun = ns.Enter(() => TunDevice.Open(new TunOptions()));
+        ns.Ip("addr add 198.18.1.0/32 dev flannel0");
+        ns.Ip("link set flannel0 mtu 1472 up");
+        ns.Ip("route add 198.18.0.0/16 dev flannel0");
+
+        // virtio_net_hdr, IP + ICMP headers, and the payload in two slices of a larger pinned buffer.
+        var echo = new byte[28 + 200];
+        PacketBuilder.WriteIpHeader(echo, 20, 9, 64, Ipv4.ProtocolIcmp, Remote, TunAddress);
+        echo[20] = 8;
+        for (int i = 28; i < echo.Length; i++)
+        {
+            echo[i] = (byte)i;
+        }
+
+        BinaryPrimitives.WriteUInt16BigEndian(echo.AsSpan(22), InternetChecksum.Compute(echo.AsSpan(20)));
+        byte[] head = GC.AllocateArray<byte>(VirtioNetHeader.Size + 28, pinned: true);
+        echo.AsSpan(0, 28).CopyTo(head.AsSpan(VirtioNetHeader.Size));
+        byte[] body = GC.AllocateArray<byte>(100 + echo.Length, pinned: true);
+        echo.AsSpan(28).CopyTo(body.AsSpan(100));
+        int split = (echo.Length - 28) / 2;
+        PacketSlice[] pieces = [new(head, 0, head.Length), new(body, 100, split), new(body, 100 + split, echo.Length - 28 - split)];
+
+        Assert.Equal(VirtioNetHeader.Size + echo.Length, tun.WriteGathered(0, pieces));
+
+        byte[] reply = await ReadUntilAsync(tun, p => Ipv4.Protocol(p) == Ipv4.ProtocolIcmp);
+        Assert.Equal(TunAddress, Ipv4.Source(reply));
+        Assert.Equal(0, reply[20]);
+        Assert.Equal(echo.AsSpan(28).ToArray(), reply.AsSpan(28).ToArray());
+    }
+
+    [Fact]
     public async Task LocalTcpSend_WithOffload_ArrivesAsGsoSuperSegment()
     {
         using ShellTestNamespace ns = ShellTestNamespace.Create("tun-tso");

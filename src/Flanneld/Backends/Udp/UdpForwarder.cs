@@ -22,6 +22,7 @@ namespace Flanneld.Backends.Udp;
 /// </summary>
 public sealed partial class UdpForwarder : IDisposable
 {
+    // Headers of the segments of one super-segment (at most 64 KiB of payload, even at a tiny MSS).
     private const int SegmentBufferSize = 256 * 1024;
     private const int CoalescerCapacity = 64;
 
@@ -240,14 +241,15 @@ public sealed partial class UdpForwarder : IDisposable
         int errno;
         if (vnet.GsoKind == VirtioNetHeader.GsoTcpV4)
         {
-            int count = TcpSegmenter.Segment(packet, vnet.GsoSize, segments, out int segmentLength, out int bytes);
+            // Only the headers are built; each datagram's payload is sent from where the TUN read put it.
+            int count = TcpSegmenter.SegmentHeaders(packet, vnet.GsoSize, segments, out int headerLength, out int lastPayload);
             if (count < 0)
             {
                 Counters.AddMalformedFromTun();
                 return 0;
             }
 
-            sent = sender.Send(segments, 0, bytes, segmentLength, hop.Address, hop.Port, out errno);
+            sent = sender.SendGathered(segments, headerLength, frame, offset + headerLength, vnet.GsoSize, lastPayload, count, hop.Address, hop.Port, out errno);
         }
         else if (vnet.GsoKind != VirtioNetHeader.GsoNone)
         {
@@ -355,10 +357,10 @@ public sealed partial class UdpForwarder : IDisposable
                         {
                             written += WriteTun(queue, datagram);
                         }
-                        else if (!coalescer.Add(datagram))
+                        else if (!coalescer.Add(receiver.Buffer(i), at, datagram.Length))
                         {
                             written += Flush(queue, coalescer);
-                            coalescer.Add(datagram);
+                            coalescer.Add(receiver.Buffer(i), at, datagram.Length);
                         }
                     }
                 }
@@ -379,7 +381,7 @@ public sealed partial class UdpForwarder : IDisposable
         int written = 0;
         for (int i = 0; i < coalescer.Count; i++)
         {
-            written += WriteTun(queue, coalescer.Get(i));
+            written += WriteTunGathered(queue, coalescer.Get(i));
         }
 
         Counters.AddCoalesced(coalescer.Merged);
@@ -393,20 +395,42 @@ public sealed partial class UdpForwarder : IDisposable
         for (int attempt = 0; attempt < 3; attempt++)
         {
             int n = _tun.Write(queue, frame);
-            if (n >= 0)
+            if (n >= 0 || !TunWriteRetryable(n))
             {
-                return 1;
-            }
-
-            if (-n != Errno.EAgain && -n != Errno.EIntr)
-            {
-                LogTunWriteFailed(_logger, _tun.Name, -n);
-                break;
+                return n >= 0 ? 1 : 0;
             }
         }
 
         Counters.AddTunWriteError();
         return 0;
+    }
+
+    private int WriteTunGathered(int queue, ReadOnlySpan<PacketSlice> pieces)
+    {
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            int n = _tun.WriteGathered(queue, pieces);
+            if (n >= 0 || !TunWriteRetryable(n))
+            {
+                return n >= 0 ? 1 : 0;
+            }
+        }
+
+        Counters.AddTunWriteError();
+        return 0;
+    }
+
+    /// <summary>True for EAGAIN/EINTR; anything else is logged and counted, and the packet dropped.</summary>
+    private bool TunWriteRetryable(int result)
+    {
+        if (-result == Errno.EAgain || -result == Errno.EIntr)
+        {
+            return true;
+        }
+
+        LogTunWriteFailed(_logger, _tun.Name, -result);
+        Counters.AddTunWriteError();
+        return false;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "udp forwarder on {Tun}, port {Port}: tun offload={TunOffload}, udp gso={Gso}, udp gro={Gro}, coalescing={Coalesce}, queues={Queues}")]

@@ -32,8 +32,12 @@ public sealed record UdpForwarderOptions
     /// <summary>Messages per recvmmsg call.</summary>
     public int ReceiveBatch { get; init; } = 16;
 
-    /// <summary>SO_RCVBUF/SO_SNDBUF for the socket; 0 keeps the kernel default.</summary>
-    public int SocketBufferBytes { get; init; } = 4 << 20;
+    /// <summary>
+    /// SO_RCVBUF/SO_SNDBUF for the socket; 0 keeps the kernel default. A limit, not an allocation: memory is only
+    /// taken while datagrams queue. 16 MiB rather than 4: with 4 TCP streams 4 MiB overflowed (thousands of
+    /// retransmits per 10 s benchmark run), 16 MiB did not (bench/udp/RESULTS.md).
+    /// </summary>
+    public int SocketBufferBytes { get; init; } = 16 << 20;
 
     /// <summary>The baseline: one packet per read, send, receive and write. Pair it with a TUN opened without offload.</summary>
     public UdpForwarderOptions Plain() => this with { UdpGso = false, UdpGro = false, Coalesce = false, ReceiveBatch = 1 };
