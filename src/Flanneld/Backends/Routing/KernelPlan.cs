@@ -34,7 +34,7 @@ public sealed class KernelPlan
         ArgumentNullException.ThrowIfNull(desired);
         var wantRoutes = new Dictionary<(IpPrefix, uint), Route>();
         var wantNeighbours = new Dictionary<(int, System.Net.IPAddress), Neighbour>();
-        var wantFdb = new Dictionary<(int, string), FdbEntry>();
+        var wantFdb = new Dictionary<(int, System.Net.NetworkInformation.PhysicalAddress), FdbEntry>();
         foreach (PeerEntries peer in desired)
         {
             foreach (Neighbour n in peer.Neighbours)

@@ -26,6 +26,16 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
     private readonly EtcdLeaseReader _reader;
     private readonly EtcdLeaseWatch _watch;
 
+    /// <summary>
+    /// The listing the vxlan backend's stored-MAC lookup just read, for the acquisition that follows it: each listing
+    /// of a large cluster costs tens of milliseconds and megabytes. Its age does not matter for correctness (the
+    /// acquiring transaction compares revisions; a stale choice only loses a race and lists again), but an old one
+    /// would lose races needlessly.
+    /// </summary>
+    private (LeaseListing Listing, long At)? _recentListing;
+
+    private static readonly TimeSpan RecentListingMaxAge = TimeSpan.FromSeconds(5);
+
     /// <param name="options">How to reach etcd and how leases behave.</param>
     /// <param name="logger">Where the store logs.</param>
     /// <param name="timeProvider">The clock (tests); the system clock when null.</param>
@@ -84,6 +94,7 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
         return RetryWhileUnreachableAsync(async () =>
         {
             LeaseListing listing = await _reader.ListAsync(cancellationToken).ConfigureAwait(false);
+            _recentListing = (listing, _time.GetTimestamp());
             return listing.Leases.Select(l => l.Lease.Attrs).FirstOrDefault(a => byIPv6 ? publicIP.Equals(a.PublicIPv6) : a.PublicIP.Equals(publicIP));
         }, cancellationToken);
     }
@@ -95,10 +106,14 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
         {
             for (int attempt = 1; attempt <= _options.RaceRetries; attempt++)
             {
-                LeaseListing listing = await _reader.ListAsync(cancellationToken).ConfigureAwait(false);
+                LeaseListing listing = (attempt == 1 ? TakeRecentListing() : null)
+                    ?? await _reader.ListAsync(cancellationToken).ConfigureAwait(false);
                 (Lease? lease, string key) = await TryAcquireAsync(request, listing, cancellationToken).ConfigureAwait(false);
                 if (lease is not null)
                 {
+                    // The watch starts from this listing instead of reading all leases a third time; the acquisition's
+                    // own writes come after its revision, so the watch delivers them as events.
+                    _watch.SeedSnapshot([.. listing.Leases.Select(s => s.Lease).Where(l => !IsMine(l.Attrs, request.Attrs, request.Config)), lease], listing.Revision);
                     return lease;
                 }
 
@@ -371,6 +386,13 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
             ?? throw new InvalidOperationException($"lease {key} expired or was deleted, and another node has taken its subnet since");
         EtcdLog.Recreated(_logger, key);
         return created;
+    }
+
+    private LeaseListing? TakeRecentListing()
+    {
+        (LeaseListing Listing, long At)? recent = _recentListing;
+        _recentListing = null;
+        return recent is { } r && _time.GetElapsedTime(r.At) <= RecentListingMaxAge ? r.Listing : null;
     }
 
     private static bool IsMine(LeaseAttrs stored, LeaseAttrs mine, NetConfig config) =>

@@ -21,6 +21,21 @@ internal sealed class EtcdLeaseWatch(EtcdConnection connection, EtcdKeys keys, E
     /// <summary>A DELETE event carries only the key; the watcher looks the removed lease up by it.</summary>
     private static readonly LeaseAttrs RemovedAttrs = new(IPAddress.Any);
 
+    private Snapshot? _seed;
+    private int _started;
+
+    /// <summary>
+    /// A listing already read (by the lease acquisition) that the next watch starts from instead of listing again:
+    /// the first snapshot, then events from the revision after it. Used once.
+    /// </summary>
+    public void SeedSnapshot(List<Lease> leases, long revision)
+    {
+        if (Volatile.Read(ref _started) == 0)
+        {
+            Volatile.Write(ref _seed, new Snapshot(leases, revision));
+        }
+    }
+
     public async IAsyncEnumerable<LeaseWatchBatch> RunAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // The producer reads etcd without pause; a bounded channel holds it back when the consumer is slow,
@@ -45,6 +60,12 @@ internal sealed class EtcdLeaseWatch(EtcdConnection connection, EtcdKeys keys, E
     private async Task RunWatchAsync(ChannelWriter<LeaseWatchBatch> writer, CancellationToken cancellationToken)
     {
         var cursor = new WatchCursor();
+
+        // A seed offered after the first watch began would be older than what it already delivered.
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            Volatile.Write(ref _seed, null);
+        }
         TimeSpan delay = options.ReconnectBackoffMin;
         try
         {
@@ -56,9 +77,9 @@ internal sealed class EtcdLeaseWatch(EtcdConnection connection, EtcdKeys keys, E
                 {
                     if (cursor.NextRevision == 0)
                     {
-                        LeaseListing listing = await reader.ListAsync(cancellationToken).ConfigureAwait(false);
-                        await writer.WriteAsync(LeaseWatchBatch.FromSnapshot([.. listing.Leases.Select(s => s.Lease)]), cancellationToken).ConfigureAwait(false);
-                        cursor.NextRevision = listing.Revision + 1;
+                        Snapshot snapshot = Interlocked.Exchange(ref _seed, null) ?? await ListAsync(cancellationToken).ConfigureAwait(false);
+                        await writer.WriteAsync(LeaseWatchBatch.FromSnapshot(snapshot.Leases), cancellationToken).ConfigureAwait(false);
+                        cursor.NextRevision = snapshot.Revision + 1;
                     }
 
                     await StreamEventsAsync(cursor, writer, () => delay = options.ReconnectBackoffMin, cancellationToken).ConfigureAwait(false);
@@ -174,6 +195,14 @@ internal sealed class EtcdLeaseWatch(EtcdConnection connection, EtcdKeys keys, E
             throw;
         }
     }
+
+    private async Task<Snapshot> ListAsync(CancellationToken cancellationToken)
+    {
+        LeaseListing listing = await reader.ListAsync(cancellationToken).ConfigureAwait(false);
+        return new Snapshot([.. listing.Leases.Select(s => s.Lease)], listing.Revision);
+    }
+
+    private sealed record Snapshot(List<Lease> Leases, long Revision);
 
     /// <summary>The revision the watch resumes from; 0 when a new snapshot is due.</summary>
     private sealed class WatchCursor

@@ -19,4 +19,30 @@ public class KernelEntryComparerTests
         Assert.True(KernelEntryComparer.SameNeighbour(wanted, dumped));
         Assert.True(KernelPlan.Build([new PeerEntries([wanted], [], [])], [], [dumped], []).IsEmpty);
     }
+
+    [Fact]
+    public void SameFdb_EqualValuesInDistinctInstances_TrueAndLeftAlone()
+    {
+        var wanted = new FdbEntry { InterfaceIndex = 4, LinkAddress = PhysicalAddress.Parse("0E-00-00-00-00-02"), Destination = IPAddress.Parse("192.0.2.2") };
+        var dumped = new FdbEntry { InterfaceIndex = 4, LinkAddress = PhysicalAddress.Parse("0E-00-00-00-00-02"), Destination = IPAddress.Parse("192.0.2.2") };
+
+        Assert.True(KernelEntryComparer.SameFdb(wanted, dumped));
+        Assert.True(KernelPlan.Build([new PeerEntries([], [wanted], [])], [], [], [dumped]).IsEmpty);
+    }
+
+    [Theory]
+    [InlineData("0E-00-00-00-00-03", "192.0.2.2")]
+    [InlineData("0E-00-00-00-00-02", "192.0.2.3")]
+    public void SameFdb_OtherMacOrDestination_FalseAndReplaced(string mac, string destination)
+    {
+        var wanted = new FdbEntry { InterfaceIndex = 4, LinkAddress = PhysicalAddress.Parse("0E-00-00-00-00-02"), Destination = IPAddress.Parse("192.0.2.2") };
+        var dumped = new FdbEntry { InterfaceIndex = 4, LinkAddress = PhysicalAddress.Parse(mac), Destination = IPAddress.Parse(destination) };
+
+        Assert.False(KernelEntryComparer.SameFdb(wanted, dumped));
+        KernelPlan plan = KernelPlan.Build([new PeerEntries([], [wanted], [])], [], [], [dumped]);
+        Assert.Equal([wanted], plan.ReplaceFdb);
+
+        // A dumped entry for another MAC is not one of ours any more: it goes.
+        Assert.Equal(mac == "0E-00-00-00-00-02" ? [] : [dumped], plan.DeleteFdb);
+    }
 }

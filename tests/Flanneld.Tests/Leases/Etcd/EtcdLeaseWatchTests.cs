@@ -46,6 +46,47 @@ public sealed class EtcdLeaseWatchTests(EtcdFixture etcd) : IClassFixture<EtcdFi
     }
 
     [Fact]
+    public async Task WatchLeasesAsync_AfterAcquire_StartsFromTheAcquisitionListingAndDeliversWhatChangedSince()
+    {
+        await etcd.PutAsync(Key("198.18.1.0-24"), LeaseAttrsJson.EncodeToString(Node(1)));
+        await etcd.PutAsync(Key("198.18.2.0-24"), LeaseAttrsJson.EncodeToString(Node(2)));
+        using EtcdLeaseStore store = Store(etcd, _prefix);
+        Lease own = await store.AcquireLeaseAsync(new LeaseRequest(Config("198.18.0.0/16", 24), Node(9)), CancellationToken.None);
+
+        // Written after the acquisition listed the leases and before the watch starts.
+        await etcd.PutAsync(Key("198.18.3.0-24"), LeaseAttrsJson.EncodeToString(Node(3)));
+        await etcd.DeleteAsync(Key("198.18.1.0-24"));
+        await using var watch = new WatchReader(store);
+
+        LeaseWatchBatch snapshot = await watch.NextAsync();
+        Assert.True(snapshot.IsSnapshot);
+        Assert.Equal(new[] { "198.18.1.0-24", "198.18.2.0-24", own.Key }.Order(StringComparer.Ordinal), snapshot.Snapshot!.Select(l => l.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(own.Attrs, snapshot.Snapshot!.Single(l => l.Key == own.Key).Attrs);
+
+        // Nothing written since the listing is missed: this node's own creation, then the later writes, in order.
+        List<LeaseEvent> events = await watch.EventsAsync(3);
+        Assert.Equal([$"Added {own.Subnet}", "Added 198.18.3.0/24", "Removed 198.18.1.0/24"], events.Select(e => $"{e.Type} {e.Lease.Subnet}"));
+    }
+
+    [Fact]
+    public async Task WatchLeasesAsync_SecondWatch_ListsAgainInsteadOfReusingTheAcquisitionListing()
+    {
+        using EtcdLeaseStore store = Store(etcd, _prefix);
+        await using (var first = new WatchReader(store))
+        {
+            Assert.Empty((await first.NextAsync()).Snapshot!);
+        }
+
+        // A lease acquired while (or after) a watch ran: its listing must not become a later watch's snapshot.
+        Lease own = await store.AcquireLeaseAsync(new LeaseRequest(Config("198.18.0.0/16", 24), Node(9)), CancellationToken.None);
+        await etcd.PutAsync(Key("198.18.3.0-24"), LeaseAttrsJson.EncodeToString(Node(3)));
+        await using var second = new WatchReader(store);
+
+        LeaseWatchBatch snapshot = await second.NextAsync();
+        Assert.Equal(new[] { "198.18.3.0-24", own.Key }.Order(StringComparer.Ordinal), snapshot.Snapshot!.Select(l => l.Key).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task WatchLeasesAsync_LeasesWrittenByUpstreamFlannel_ParsedAsWritten()
     {
         // Verbatim from /work/shared/upstream-captures (vxlan.txt, udp.txt, host-gw.txt).
@@ -144,11 +185,11 @@ public sealed class EtcdLeaseWatchTests(EtcdFixture etcd) : IClassFixture<EtcdFi
         LeaseWatchBatch snapshot = await watch.NextAsync();
         Assert.Equal(new[] { own.Key, other.Key }.Order(), snapshot.Snapshot!.Select(l => l.Key).Order());
 
-        // An operator deletes this node's lease: the daemon must hear of it.
+        // An operator deletes this node's lease: the daemon must hear of it. (The watch started from the second
+        // acquisition's listing, so that acquisition's own write comes first, as an event.)
         await etcd.DeleteAsync(Key(own.Key));
-        LeaseEvent removed = Assert.Single(await watch.EventsAsync(1));
-        Assert.Equal(LeaseEventType.Removed, removed.Type);
-        Assert.Equal(own.Key, removed.Lease.Key);
+        List<LeaseEvent> events = await watch.EventsAsync(2);
+        Assert.Equal([$"Added {other.Key}", $"Removed {own.Key}"], events.Select(e => $"{e.Type} {e.Lease.Key}"));
 
         // The other lease is not renewed: etcd expires it, and that is a Removed event too.
         LeaseEvent expired = Assert.Single(await watch.EventsAsync(1, TimeSpan.FromSeconds(10)));

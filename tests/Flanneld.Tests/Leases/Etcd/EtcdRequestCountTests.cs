@@ -48,7 +48,8 @@ public sealed partial class EtcdRequestCountTests(EtcdFixture etcd) : IClassFixt
         {
             Assert.True((await watch.NextAsync()).IsSnapshot);
             await etcd.PutAsync($"{_prefix}/subnets/198.18.250.0-24", "{\"PublicIP\":\"192.0.2.71\",\"BackendType\":\"vxlan\",\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"aa:bb:cc:00:00:71\"}}");
-            Assert.Single(await watch.EventsAsync(1));
+            // This node's own creation (after the listing the watch started from), then the new lease.
+            Assert.Equal([lease.Key, "198.18.250.0-24"], (await watch.EventsAsync(2)).Select(e => e.Lease.Key));
             afterWatch = await ScrapeAsync(port);
         }
 
@@ -59,8 +60,34 @@ public sealed partial class EtcdRequestCountTests(EtcdFixture etcd) : IClassFixt
         Assert.Equal(Counts(range: 1, keepalive: 1), Delta(afterAcquire, afterRenew));
         Assert.Equal(lease.Subnet, renewed.Subnet);
 
-        // A watch lists once (the snapshot) and opens one watch stream; the events arrive on it at no further request.
-        Assert.Equal(Counts(range: 1, watchCreate: 1), Delta(afterRenew, afterWatch));
+        // The first watch starts from the acquisition's listing (no list of its own) and opens one watch stream; the
+        // events arrive on it at no further request.
+        Assert.Equal(Counts(watchCreate: 1), Delta(afterRenew, afterWatch));
+    }
+
+    [Fact]
+    public async Task StoreRequests_StoredAttrsThenAcquireThenWatch_LeasesListedOnce()
+    {
+        int port = FreePort();
+        using var metrics = new FlannelMetrics();
+        await using HealthServer server = HealthServer.Start(IPAddress.Loopback, port, () => true, metrics, NullLogger.Instance);
+        using EtcdLeaseStore store = new(
+            new EtcdStoreOptions { Endpoints = [etcd.Endpoint], Prefix = _prefix, SubnetLeaseTtl = TimeSpan.FromMinutes(5) },
+            new RecordingLogger<EtcdLeaseStore>(),
+            metrics: metrics);
+        await etcd.PutAsync($"{_prefix}/subnets/198.18.7.0-24", "{\"PublicIP\":\"192.0.2.77\",\"BackendType\":\"vxlan\",\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"aa:bb:cc:00:00:77\"}}");
+
+        // The vxlan backend's start: the MAC stored for this node, then the lease, then the watch.
+        Assert.Null(await store.GetStoredAttrsAsync(IPAddress.Parse("192.0.2.72"), CancellationToken.None));
+        Lease lease = await store.AcquireLeaseAsync(new LeaseRequest(Config("198.18.0.0/16", 24), Node(72)), CancellationToken.None);
+        await using (var watch = new WatchReader(store))
+        {
+            LeaseWatchBatch snapshot = await watch.NextAsync();
+            Assert.True(snapshot.IsSnapshot);
+            Assert.Equal(new[] { "198.18.7.0-24", lease.Key }.Order(StringComparer.Ordinal), snapshot.Snapshot!.Select(l => l.Key).Order(StringComparer.Ordinal));
+        }
+
+        Assert.Equal(Counts(range: 1, txn: 1, grant: 1, watchCreate: 1), await ScrapeAsync(port));
     }
 
     [Fact]
