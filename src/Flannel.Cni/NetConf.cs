@@ -46,12 +46,12 @@ internal sealed class NetConf
     /// Reads the configuration's JSON and its <c>cniVersion</c>. Only the version is checked here, as libcni's
     /// skel does before any command; the other fields are checked when a command reads them.
     /// </summary>
-    public static NetConf Parse(ReadOnlySpan<byte> stdin)
+    public static NetConf Parse(byte[] stdin)
     {
         JsonNode? node;
         try
         {
-            node = JsonNode.Parse(stdin, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
+            node = JsonTree.Parse(stdin, new JsonDocumentOptions { MaxDepth = 64 });
         }
         catch (JsonException e)
         {

@@ -53,7 +53,7 @@ internal static class ResultConverter
     {
         try
         {
-            return JsonNode.Parse(result) as JsonObject
+            return JsonTree.Parse(result) as JsonObject
                 ?? throw new CniException(CniErrorCode.DecodingFailure, "the delegate's result is not a JSON object");
         }
         catch (JsonException e)

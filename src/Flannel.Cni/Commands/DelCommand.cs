@@ -26,7 +26,7 @@ internal static class DelCommand
         string type;
         try
         {
-            type = JsonNode.Parse(saved) is JsonObject obj && obj["type"] is JsonValue t && t.GetValueKind() == JsonValueKind.String
+            type = JsonTree.Parse(saved) is JsonObject obj && obj["type"] is JsonValue t && t.GetValueKind() == JsonValueKind.String
                 ? t.GetValue<string>()
                 : throw new JsonException("no string 'type'");
         }
