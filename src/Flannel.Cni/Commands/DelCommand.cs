@@ -26,9 +26,8 @@ internal static class DelCommand
         string type;
         try
         {
-            type = JsonTree.Parse(saved) is JsonObject obj && obj["type"] is JsonValue t && t.GetValueKind() == JsonValueKind.String
-                ? t.GetValue<string>()
-                : throw new JsonException("no string 'type'");
+            type = (JsonTree.Parse(saved) is JsonObject obj ? JsonTree.StringOf(obj["type"]) : null)
+                ?? throw new JsonException("no string 'type'");
         }
         catch (JsonException e)
         {
