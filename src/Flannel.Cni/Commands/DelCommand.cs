@@ -37,7 +37,8 @@ internal static class DelCommand
             return;
         }
 
-        DelegatePlugin.Find(type, invocation.Args.Path).Invoke("DEL", saved, invocation.Args);
-        store.Remove(invocation.Args.ContainerId);
+        // Earlier DELs' state is unlinked while this delegate works, and ours is only set aside after it: see Discard.
+        DelegatePlugin.Find(type, invocation.Args.Path).Invoke("DEL", saved, invocation.Args, store.PurgeDiscarded);
+        store.Discard(invocation.Args.ContainerId);
     }
 }
