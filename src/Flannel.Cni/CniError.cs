@@ -50,5 +50,5 @@ internal static class CniError
     }
 
     private static string Text(JsonNode? node) =>
-        node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : "";
+        JsonTree.StringOf(node) ?? "";
 }

@@ -97,7 +97,7 @@ internal static class DelegateConfig
         return map["type"] switch
         {
             string s => s,
-            JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+            JsonValue v when JsonTree.StringOf(v) is { } s => s,
             _ => DefaultType,
         };
     }

@@ -122,9 +122,9 @@ internal sealed class DelegatePlugin
             {
                 foreach (JsonNode? node in list)
                 {
-                    if (node is JsonValue value && value.GetValueKind() == JsonValueKind.String)
+                    if (JsonTree.StringOf(node) is { } version)
                     {
-                        versions.Add(value.GetValue<string>());
+                        versions.Add(version);
                     }
                 }
             }

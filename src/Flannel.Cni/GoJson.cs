@@ -186,7 +186,7 @@ internal static class GoJson
         switch (value.GetValueKind())
         {
             case JsonValueKind.String:
-                WriteString(text, value.GetValue<string>());
+                WriteString(text, value.ToString());
                 break;
             case JsonValueKind.True:
                 text.Append("true");

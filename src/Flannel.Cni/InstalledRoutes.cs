@@ -52,5 +52,5 @@ internal static class InstalledRoutes
     }
 
     private static string? Text(JsonNode? node) =>
-        node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+        JsonTree.StringOf(node);
 }

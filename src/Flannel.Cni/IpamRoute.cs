@@ -26,7 +26,7 @@ internal sealed record IpamRoute(string Dst, string? Gw = null, int Mtu = 0, int
             throw Invalid($"{where} must be an object, not {Describe(node)}");
         }
 
-        string dst = route["dst"] is JsonValue d && d.GetValueKind() == JsonValueKind.String ? d.GetValue<string>() : "";
+        string dst = JsonTree.StringOf(route["dst"]) ?? "";
         string canonical = Ip4Net.TryParse(dst, out Ip4Net v4) ? v4.Canonical.ToString()
             : Ip6Net.TryParse(dst, out Ip6Net v6) ? v6.Canonical.ToString()
             : throw Invalid($"{where}.dst must be a CIDR, not {Describe(route["dst"])}");
@@ -34,7 +34,7 @@ internal sealed record IpamRoute(string Dst, string? Gw = null, int Mtu = 0, int
         string? gw = null;
         if (route["gw"] is { } gwNode)
         {
-            gw = gwNode is JsonValue g && g.GetValueKind() == JsonValueKind.String && IPAddress.TryParse(g.GetValue<string>(), out IPAddress? address)
+            gw = JsonTree.StringOf(gwNode) is { } g && IPAddress.TryParse(g, out IPAddress? address)
                 ? address.ToString()
                 : throw Invalid($"{where}.gw must be an IP address, not {Describe(gwNode)}");
         }

@@ -46,12 +46,12 @@ internal sealed class NetConf
     /// Reads the configuration's JSON and its <c>cniVersion</c>. Only the version is checked here, as libcni's
     /// skel does before any command; the other fields are checked when a command reads them.
     /// </summary>
-    public static NetConf Parse(ReadOnlySpan<byte> stdin)
+    public static NetConf Parse(byte[] stdin)
     {
         JsonNode? node;
         try
         {
-            node = JsonNode.Parse(stdin, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
+            node = JsonTree.Parse(stdin, new JsonDocumentOptions { MaxDepth = 64 });
         }
         catch (JsonException e)
         {
@@ -77,9 +77,8 @@ internal sealed class NetConf
         bool has = false;
         if (root["cniVersion"] is { } v)
         {
-            version = v is JsonValue value && value.GetValueKind() == JsonValueKind.String
-                ? value.GetValue<string>()
-                : throw new CniException(CniErrorCode.DecodingFailure, $"cniVersion must be a string, not {Describe(v)}");
+            version = JsonTree.StringOf(v)
+                ?? throw new CniException(CniErrorCode.DecodingFailure, $"cniVersion must be a string, not {Describe(v)}");
             has = version.Length > 0;
             if (!has)
             {
@@ -106,8 +105,8 @@ internal sealed class NetConf
 
         foreach (JsonNode? item in array)
         {
-            ids.Add(item is JsonObject attachment && attachment["containerID"] is JsonValue id && id.GetValueKind() == JsonValueKind.String
-                ? id.GetValue<string>()
+            ids.Add((item as JsonObject)?["containerID"] is JsonValue id && JsonTree.StringOf(id) is { } text
+                ? text
                 : throw new CniException(CniErrorCode.InvalidNetworkConfig, $"cni.dev/valid-attachments entries need a string containerID, not {Describe(item)}"));
         }
 
@@ -121,7 +120,7 @@ internal sealed class NetConf
     private string? OptionalString(string key) => Root[key] switch
     {
         null => null,
-        JsonValue value when value.GetValueKind() == JsonValueKind.String => value.GetValue<string>(),
+        JsonValue value when JsonTree.StringOf(value) is { } text => text,
         JsonNode other => throw new CniException(CniErrorCode.DecodingFailure, $"{key} must be a string, not {Describe(other)}"),
     };
 

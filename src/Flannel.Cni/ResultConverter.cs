@@ -53,7 +53,7 @@ internal static class ResultConverter
     {
         try
         {
-            return JsonNode.Parse(result) as JsonObject
+            return JsonTree.Parse(result) as JsonObject
                 ?? throw new CniException(CniErrorCode.DecodingFailure, "the delegate's result is not a JSON object");
         }
         catch (JsonException e)
@@ -77,7 +77,7 @@ internal static class ResultConverter
 
     private static string VersionOf(JsonObject result, string fallback)
     {
-        string version = result["cniVersion"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : "";
+        string version = JsonTree.StringOf(result["cniVersion"]) ?? "";
         version = version.Length == 0 ? fallback : version;
         return CniVersion.IsSupported(version)
             ? version
@@ -237,5 +237,5 @@ internal static class ResultConverter
     }
 
     private static bool IsV6(JsonNode? address) =>
-        address is JsonValue v && v.GetValueKind() == JsonValueKind.String && v.GetValue<string>().Contains(':', StringComparison.Ordinal);
+        JsonTree.StringOf(address)?.Contains(':', StringComparison.Ordinal) == true;
 }

@@ -43,6 +43,34 @@ public sealed class StateStoreTests : IDisposable
     }
 
     [Fact]
+    public void Discard_SavedState_GoneFromItsPathAndFromContainerIds()
+    {
+        var store = new StateStore(_root);
+        store.Save("c1", "{}"u8).Complete();
+        store.Save("c2", "{}"u8).Complete();
+        store.Discard("c1");
+        Assert.Null(store.Read("c1"));
+        Assert.Equal(["c2"], store.ContainerIds());
+        store.Discard("c1");
+    }
+
+    [Fact]
+    public void PurgeDiscarded_AfterDiscards_OnlyStateInUseLeft()
+    {
+        var store = new StateStore(_root);
+        foreach (string id in (string[])["c1", "c2", "c3"])
+        {
+            store.Save(id, "{}"u8).Complete();
+        }
+
+        store.Discard("c1");
+        store.Discard("c3");
+        store.PurgeDiscarded();
+        Assert.Equal(["c2"], Directory.GetFiles(_root).Select(Path.GetFileName));
+        new StateStore(Path.Combine(_root, "none")).PurgeDiscarded();
+    }
+
+    [Fact]
     public void Read_Absent_Null_RemoveAbsent_NoError()
     {
         var store = new StateStore(_root);

@@ -61,7 +61,7 @@ internal static class AddCommand
         }
 
         string delegateVersion = map.TryGetValue("cniVersion", out object? v) && v is string s ? s
-            : v is JsonValue jv && jv.GetValueKind() == JsonValueKind.String ? jv.GetValue<string>() : CniVersion.Implicit;
+            : JsonTree.StringOf(v as JsonNode) ?? CniVersion.Implicit;
         invocation.Stdout.Write(ResultConverter.Convert(output, delegateVersion, conf.Version));
     }
 

@@ -37,9 +37,8 @@ internal static class CheckCommand
         SubnetEnv env = PluginSubnetEnv.Load(conf.SubnetFile);
         CheckSubnetUnchanged(delegateConf, env);
 
-        string delegateVersion = delegateConf["cniVersion"] is JsonValue dv && dv.GetValueKind() == JsonValueKind.String
-            ? dv.GetValue<string>() : CniVersion.Implicit;
-        string type = delegateConf["type"] is JsonValue t && t.GetValueKind() == JsonValueKind.String ? t.GetValue<string>() : DelegateConfig.DefaultType;
+        string delegateVersion = JsonTree.StringOf(delegateConf["cniVersion"]) ?? CniVersion.Implicit;
+        string type = JsonTree.StringOf(delegateConf["type"]) ?? DelegateConfig.DefaultType;
         DelegatePlugin plugin = DelegatePlugin.Find(type, invocation.Args.Path);
         if (!CniVersion.IsSupported(delegateVersion) || !CniVersion.AtLeast(delegateVersion, "0.4.0"))
         {
@@ -76,9 +75,9 @@ internal static class CheckCommand
                 {
                     foreach (JsonNode? entry in entries)
                     {
-                        if (entry?["subnet"] is JsonValue subnet && subnet.GetValueKind() == JsonValueKind.String)
+                        if (JsonTree.StringOf(entry?["subnet"]) is { } subnet)
                         {
-                            saved.Add(subnet.GetValue<string>());
+                            saved.Add(subnet);
                         }
                     }
                 }

@@ -26,9 +26,8 @@ internal static class DelCommand
         string type;
         try
         {
-            type = JsonNode.Parse(saved) is JsonObject obj && obj["type"] is JsonValue t && t.GetValueKind() == JsonValueKind.String
-                ? t.GetValue<string>()
-                : throw new JsonException("no string 'type'");
+            type = (JsonTree.Parse(saved) is JsonObject obj ? JsonTree.StringOf(obj["type"]) : null)
+                ?? throw new JsonException("no string 'type'");
         }
         catch (JsonException e)
         {
@@ -38,7 +37,8 @@ internal static class DelCommand
             return;
         }
 
-        DelegatePlugin.Find(type, invocation.Args.Path).Invoke("DEL", saved, invocation.Args);
-        store.Remove(invocation.Args.ContainerId);
+        // Earlier DELs' state is unlinked while this delegate works, and ours is only set aside after it: see Discard.
+        DelegatePlugin.Find(type, invocation.Args.Path).Invoke("DEL", saved, invocation.Args, store.PurgeDiscarded);
+        store.Discard(invocation.Args.ContainerId);
     }
 }

@@ -60,8 +60,7 @@ internal static class GcCommand
         {
             return store.Read(containerId) is { } saved
                 && JsonNode.Parse(saved) is JsonObject conf
-                && conf["name"] is JsonValue name && name.GetValueKind() == JsonValueKind.String
-                && name.GetValue<string>() == network;
+                && JsonTree.StringOf(conf["name"]) == network;
         }
         catch (JsonException)
         {

@@ -28,8 +28,9 @@ public static class Ip4
         return new IPAddress(bytes);
     }
 
+    // Formatted in a stack buffer: an interpolated string without one rents from the shared array pool (see Ip4Net).
     public static string Format(uint address) =>
-        string.Create(CultureInfo.InvariantCulture, $"{address >> 24}.{(address >> 16) & 0xff}.{(address >> 8) & 0xff}.{address & 0xff}");
+        string.Create(CultureInfo.InvariantCulture, stackalloc char[15], $"{address >> 24}.{(address >> 16) & 0xff}.{(address >> 8) & 0xff}.{address & 0xff}");
 
     /// <summary>Parses strict dotted-quad notation (four decimal octets), as Go's net.ParseIP does for IPv4.</summary>
     public static bool TryParse(ReadOnlySpan<char> text, out uint address)

@@ -57,7 +57,8 @@ public readonly record struct Ip6Net : ISpanFormattable
         return true;
     }
 
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Ip6.Format(Address)}/{PrefixLength}");
+    // In a stack buffer, as Ip4Net.ToString (the longest IPv6 text is 45 characters).
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, stackalloc char[49], $"{Ip6.Format(Address)}/{PrefixLength}");
 
     public string ToString(string? format, IFormatProvider? formatProvider) => ToString();
 

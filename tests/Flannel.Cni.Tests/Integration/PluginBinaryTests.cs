@@ -99,7 +99,9 @@ public sealed class PluginBinaryTests : IDisposable
         }
 
         Assert.Empty(VethsOnCni0(_node.Name));
-        Assert.Empty(Directory.GetFiles(_node.DataDir));
+
+        // Each DEL sets its state aside and unlinks what earlier DELs set aside: only the last one's is left.
+        Assert.Equal([".deleted-pod-49"], Directory.GetFiles(_node.DataDir).Select(Path.GetFileName));
     }
 
     [Fact]
