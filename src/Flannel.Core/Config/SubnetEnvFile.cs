@@ -60,7 +60,9 @@ public static class SubnetEnvFile
     /// Parses subnet.env leniently, as godotenv does: blank lines, comments, <c>export</c> and quotes are allowed,
     /// unknown keys are ignored. A known key with a bad value throws <see cref="FormatException"/> naming it.
     /// </summary>
-    public static SubnetEnv Parse(string content)
+    public static SubnetEnv Parse(string content) => Parse(content, subnetsOnly: false);
+
+    private static SubnetEnv Parse(string content, bool subnetsOnly)
     {
         ArgumentNullException.ThrowIfNull(content);
         var env = new SubnetEnv();
@@ -84,6 +86,11 @@ public static class SubnetEnvFile
             }
 
             string key = line[..eq].Trim();
+            if (subnetsOnly && key is not ("FLANNEL_SUBNET" or "FLANNEL_IPV6_SUBNET"))
+            {
+                continue;
+            }
+
             string value = Unquote(line[(eq + 1)..].Trim());
             env = key switch
             {
@@ -101,7 +108,16 @@ public static class SubnetEnvFile
     }
 
     /// <summary>Reads the file; null when it does not exist.</summary>
-    public static SubnetEnv? TryRead(string path)
+    public static SubnetEnv? TryRead(string path) => TryRead(path, subnetsOnly: false);
+
+    /// <summary>
+    /// Only FLANNEL_SUBNET and FLANNEL_IPV6_SUBNET of a previous file (the rest of the result unset), as upstream's
+    /// daemon reads it to ask for the same subnet again: a bad value of another key (an MTU of 0 written by hand) must
+    /// not cost the node its subnet, and with it every pod's address. Null when the file does not exist.
+    /// </summary>
+    public static SubnetEnv? TryReadSubnets(string path) => TryRead(path, subnetsOnly: true);
+
+    private static SubnetEnv? TryRead(string path, bool subnetsOnly)
     {
         string content;
         try
@@ -117,7 +133,7 @@ public static class SubnetEnvFile
             return null;
         }
 
-        return Parse(content);
+        return Parse(content, subnetsOnly);
     }
 
     /// <summary>

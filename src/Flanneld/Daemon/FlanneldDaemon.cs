@@ -176,7 +176,7 @@ public sealed class FlanneldDaemon
     {
         try
         {
-            return SubnetEnvFile.TryRead(_options.SubnetFile);
+            return SubnetEnvFile.TryReadSubnets(_options.SubnetFile);
         }
         catch (Exception ex) when (ex is FormatException or IOException or UnauthorizedAccessException)
         {

@@ -55,6 +55,49 @@ public class SubnetEnvFileTests
         Assert.Contains(key, ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("FLANNEL_MTU=0")]
+    [InlineData("FLANNEL_MTU=abc")]
+    [InlineData("FLANNEL_NETWORK=nope")]
+    [InlineData("FLANNEL_IPV6_NETWORK=nope")]
+    public void TryReadSubnets_OtherKeyBad_SubnetsStillRead(string badLine)
+    {
+        string path = Path.Combine(Path.GetTempPath(), "flannel-test-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            File.WriteAllText(path, $"FLANNEL_NETWORK=198.18.0.0/16\nFLANNEL_SUBNET=198.18.30.1/24\nFLANNEL_IPV6_SUBNET=2001:db8:0:5::1/64\n{badLine}\nFLANNEL_IPMASQ=true\n");
+
+            // What CNI reads must still be checked in full; the daemon asking for its subnet again needs only that.
+            Assert.Throws<FormatException>(() => SubnetEnvFile.TryRead(path));
+            SubnetEnv env = SubnetEnvFile.TryReadSubnets(path)!;
+            Assert.Equal(Ip4Net.Parse("198.18.30.0/24"), env.Subnet);
+            Assert.Equal(Ip6Net.Parse("2001:db8:0:5::/64"), env.IPv6Subnet);
+            Assert.Null(env.Mtu);
+            Assert.Empty(env.Networks);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void TryReadSubnets_BadSubnetOrMissingFile_ThrowsNamingKeyOrNull()
+    {
+        string path = Path.Combine(Path.GetTempPath(), "flannel-test-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            Assert.Null(SubnetEnvFile.TryReadSubnets(path));
+            File.WriteAllText(path, "FLANNEL_SUBNET=198.18.30/24\n");
+            FormatException ex = Assert.Throws<FormatException>(() => SubnetEnvFile.TryReadSubnets(path));
+            Assert.Contains("FLANNEL_SUBNET", ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public void Write_IsAtomicWithMode0644AndReadsBack()
     {
