@@ -26,6 +26,9 @@ public sealed partial class UdpForwarder : IDisposable
     private const int SegmentBufferSize = 256 * 1024;
     private const int CoalescerCapacity = 64;
 
+    // TUN reads before a one-thread-per-queue loop looks at the socket again.
+    private const int TunReadsPerTurn = 16;
+
     private readonly TunDevice _tun;
     private readonly UdpForwarderOptions _options;
     private readonly ILogger _logger;
@@ -112,6 +115,12 @@ public sealed partial class UdpForwarder : IDisposable
         for (int q = 0; q < _tun.QueueCount; q++)
         {
             int queue = q;
+            if (_options.OneThreadPerQueue)
+            {
+                _threads.Add(new Thread(() => Run(() => BothWaysLoop(queue))) { IsBackground = true, Name = $"udp-fwd-{q}" });
+                continue;
+            }
+
             _threads.Add(new Thread(() => Run(() => EgressLoop(queue))) { IsBackground = true, Name = $"udp-egress-{q}" });
             _threads.Add(new Thread(() => Run(() => IngressLoop(queue))) { IsBackground = true, Name = $"udp-ingress-{q}" });
         }
@@ -166,40 +175,84 @@ public sealed partial class UdpForwarder : IDisposable
 
     private void EgressLoop(int queue)
     {
-        var sender = new UdpBatchSender(_sockets[queue].Handle, UsesUdpGso);
-        byte[] frame = GC.AllocateArray<byte>(VirtioNetHeader.Size + TcpCoalescer.MaxPacket, pinned: true);
-        byte[] segments = GC.AllocateArray<byte>(SegmentBufferSize, pinned: true);
-        byte[] icmp = new byte[IcmpError.MaxLength];
+        var egress = new EgressBuffers(_sockets[queue], UsesUdpGso);
         FileDescriptorHandle fd = _tun.Queue(queue);
         while (_stop.WaitReadable(fd))
         {
-            long reads = 0;
-            long sent = 0;
-            while (!_stop.IsSet)
+            PumpTun(queue, egress, int.MaxValue);
+        }
+    }
+
+    private void IngressLoop(int queue)
+    {
+        var ingress = new IngressBuffers(_sockets[queue], _options, _tun.HasVnetHeader);
+        FileDescriptorHandle fd = _sockets[queue].Handle;
+        while (_stop.WaitReadable(fd))
+        {
+            while (!_stop.IsSet && ReceiveOnce(queue, ingress))
             {
-                int n = _tun.Read(queue, frame);
-                if (n < 0)
-                {
-                    if (-n == Errno.EAgain)
-                    {
-                        break;
-                    }
+            }
+        }
+    }
 
-                    if (-n == Errno.EIntr)
-                    {
-                        continue;
-                    }
+    /// <summary>
+    /// Both directions of one queue in one thread, taking turns: a TCP flow's data goes one way and its ACKs the
+    /// other, so this wakes no second thread per ACK. Sleeps only when both the TUN and the socket are dry.
+    /// </summary>
+    private void BothWaysLoop(int queue)
+    {
+        var egress = new EgressBuffers(_sockets[queue], UsesUdpGso);
+        var ingress = new IngressBuffers(_sockets[queue], _options, _tun.HasVnetHeader);
+        FileDescriptorHandle tun = _tun.Queue(queue);
+        FileDescriptorHandle socket = _sockets[queue].Handle;
+        while (!_stop.IsSet)
+        {
+            bool tunDry = PumpTun(queue, egress, TunReadsPerTurn);
+            bool socketDry = !ReceiveOnce(queue, ingress);
+            if (tunDry && socketDry && !_stop.WaitReadable(tun, socket))
+            {
+                break;
+            }
+        }
+    }
 
-                    throw new Win32Exception(-n, $"read from {_tun.Name} failed");
-                }
-
-                reads++;
-                sent += ForwardFromTun(queue, frame, n, segments, sender, icmp);
+    /// <summary>Forwards up to <paramref name="maxReads"/> TUN reads; true when the TUN ran dry (EAGAIN) or we stop.</summary>
+    private bool PumpTun(int queue, EgressBuffers egress, int maxReads)
+    {
+        long reads = 0;
+        long sent = 0;
+        bool dry = true;
+        while (!_stop.IsSet)
+        {
+            if (reads == maxReads)
+            {
+                dry = false;
+                break;
             }
 
-            Counters.AddTunPacketsRead(reads);
-            Counters.AddDatagramsSent(sent);
+            int n = _tun.Read(queue, egress.Frame);
+            if (n < 0)
+            {
+                if (-n == Errno.EAgain)
+                {
+                    break;
+                }
+
+                if (-n == Errno.EIntr)
+                {
+                    continue;
+                }
+
+                throw new Win32Exception(-n, $"read from {_tun.Name} failed");
+            }
+
+            reads++;
+            sent += ForwardFromTun(queue, egress.Frame, n, egress.Segments, egress.Sender, egress.Icmp);
         }
+
+        Counters.AddTunPacketsRead(reads);
+        Counters.AddDatagramsSent(sent);
+        return dry;
     }
 
     /// <summary>Forwards one TUN read; returns the number of datagrams sent.</summary>
@@ -297,83 +350,78 @@ public sealed partial class UdpForwarder : IDisposable
         }
     }
 
-    private void IngressLoop(int queue)
+    /// <summary>One recvmmsg and what it brought into the TUN; false when the socket was dry (EAGAIN).</summary>
+    private bool ReceiveOnce(int queue, IngressBuffers ingress)
     {
-        var receiver = new UdpBatchReceiver(_sockets[queue].Handle, _options.ReceiveBatch, UdpBatchReceiver.BufferSize);
-        TcpCoalescer? coalescer = _tun.HasVnetHeader ? new TcpCoalescer(CoalescerCapacity, _options.Coalesce) : null;
-        FileDescriptorHandle fd = _sockets[queue].Handle;
-        while (_stop.WaitReadable(fd))
+        UdpBatchReceiver receiver = ingress.Receiver;
+        TcpCoalescer? coalescer = ingress.Coalescer;
+        int messages = receiver.Receive();
+        if (messages < 0)
         {
-            while (!_stop.IsSet)
+            if (-messages == Errno.EAgain)
             {
-                int messages = receiver.Receive();
-                if (messages < 0)
+                return false;
+            }
+
+            if (-messages != Errno.EIntr)
+            {
+                LogReceiveFailed(_logger, -messages);
+            }
+
+            return true;
+        }
+
+        long received = 0;
+        long written = 0;
+        for (int i = 0; i < messages; i++)
+        {
+            Span<byte> message = receiver.Message(i);
+            if (receiver.Truncated(i))
+            {
+                received++;
+                Counters.AddMalformedDatagram();
+                continue;
+            }
+
+            int segment = Math.Max(1, receiver.SegmentSize(i));
+            for (int at = 0; at < message.Length || (at == 0 && message.Length == 0); at += segment)
+            {
+                Span<byte> datagram = message.Slice(at, Math.Min(segment, message.Length - at));
+                received++;
+                PacketVerdict verdict = Ipv4Validator.Validate(datagram);
+                if (verdict != PacketVerdict.Ok)
                 {
-                    if (-messages == Errno.EAgain)
-                    {
-                        break;
-                    }
-
-                    if (-messages != Errno.EIntr)
-                    {
-                        LogReceiveFailed(_logger, -messages);
-                    }
-
+                    Counters.AddMalformedDatagram();
+                    LogMalformed(_logger, verdict, datagram.Length);
                     continue;
                 }
 
-                long received = 0;
-                long written = 0;
-                for (int i = 0; i < messages; i++)
+                if (!Ipv4.DecrementTtl(datagram))
                 {
-                    Span<byte> message = receiver.Message(i);
-                    if (receiver.Truncated(i))
-                    {
-                        received++;
-                        Counters.AddMalformedDatagram();
-                        continue;
-                    }
-
-                    int segment = Math.Max(1, receiver.SegmentSize(i));
-                    for (int at = 0; at < message.Length || (at == 0 && message.Length == 0); at += segment)
-                    {
-                        Span<byte> datagram = message.Slice(at, Math.Min(segment, message.Length - at));
-                        received++;
-                        PacketVerdict verdict = Ipv4Validator.Validate(datagram);
-                        if (verdict != PacketVerdict.Ok)
-                        {
-                            Counters.AddMalformedDatagram();
-                            LogMalformed(_logger, verdict, datagram.Length);
-                            continue;
-                        }
-
-                        if (!Ipv4.DecrementTtl(datagram))
-                        {
-                            Counters.AddTtlExpired();
-                            continue;
-                        }
-
-                        if (coalescer is null)
-                        {
-                            written += WriteTun(queue, datagram);
-                        }
-                        else if (!coalescer.Add(receiver.Buffer(i), at, datagram.Length))
-                        {
-                            written += Flush(queue, coalescer);
-                            coalescer.Add(receiver.Buffer(i), at, datagram.Length);
-                        }
-                    }
+                    Counters.AddTtlExpired();
+                    continue;
                 }
 
-                if (coalescer is not null)
+                if (coalescer is null)
+                {
+                    written += WriteTun(queue, datagram);
+                }
+                else if (!coalescer.Add(receiver.Buffer(i), at, datagram.Length))
                 {
                     written += Flush(queue, coalescer);
+                    coalescer.Add(receiver.Buffer(i), at, datagram.Length);
                 }
-
-                Counters.AddDatagramsReceived(received);
-                Counters.AddTunPacketsWritten(written);
             }
         }
+
+        if (coalescer is not null)
+        {
+            written += Flush(queue, coalescer);
+        }
+
+        Counters.AddDatagramsReceived(received);
+        Counters.AddTunPacketsWritten(written);
+        return true;
     }
 
     private int Flush(int queue, TcpCoalescer coalescer)
@@ -453,4 +501,24 @@ public sealed partial class UdpForwarder : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "write to {Tun} failed: errno {Errno}")]
     private static partial void LogTunWriteFailed(ILogger logger, string tun, int errno);
+
+    /// <summary>What one thread forwarding TUN reads to the socket works with; allocated and pinned once.</summary>
+    private sealed class EgressBuffers(UdpTunnelSocket socket, bool gso)
+    {
+        public UdpBatchSender Sender { get; } = new(socket.Handle, gso);
+
+        public byte[] Frame { get; } = GC.AllocateArray<byte>(VirtioNetHeader.Size + TcpCoalescer.MaxPacket, pinned: true);
+
+        public byte[] Segments { get; } = GC.AllocateArray<byte>(SegmentBufferSize, pinned: true);
+
+        public byte[] Icmp { get; } = new byte[IcmpError.MaxLength];
+    }
+
+    /// <summary>What one thread forwarding received datagrams to the TUN works with.</summary>
+    private sealed class IngressBuffers(UdpTunnelSocket socket, UdpForwarderOptions options, bool vnetHeader)
+    {
+        public UdpBatchReceiver Receiver { get; } = new(socket.Handle, options.ReceiveBatch, UdpBatchReceiver.BufferSize);
+
+        public TcpCoalescer? Coalescer { get; } = vnetHeader ? new TcpCoalescer(CoalescerCapacity, options.Coalesce) : null;
+    }
 }

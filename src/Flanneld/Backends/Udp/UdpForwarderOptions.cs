@@ -39,6 +39,12 @@ public sealed record UdpForwarderOptions
     /// </summary>
     public int SocketBufferBytes { get; init; } = 16 << 20;
 
+    /// <summary>
+    /// One thread per TUN queue for both directions instead of an egress and an ingress thread: a flow's ACKs then
+    /// travel in the thread that carries its data the other way, and wake no second thread.
+    /// </summary>
+    public bool OneThreadPerQueue { get; init; }
+
     /// <summary>The baseline: one packet per read, send, receive and write. Pair it with a TUN opened without offload.</summary>
     public UdpForwarderOptions Plain() => this with { UdpGso = false, UdpGro = false, Coalesce = false, ReceiveBatch = 1 };
 }
