@@ -46,6 +46,19 @@ public class UdpForwarderEndToEndTests
     }
 
     [Fact]
+    public async Task OneThreadPerQueue_PingAndTcpTransfer_ArriveIntact()
+    {
+        UdpForwarderOptions mode = TwoNodeLab.Offloaded with { OneThreadPerQueue = true };
+        using var lab = new TwoNodeLab("e2e-1t", mode, mode);
+        lab.Node1.Exec("ping -c 2 -i 0.2 -W 2 -I 198.18.1.2 198.18.2.2");
+        byte[] data = RandomNumberGenerator.GetBytes(4 << 20);
+        byte[] received = await TransferAsync(lab, data);
+        Assert.Equal(SHA256.HashData(data), SHA256.HashData(received));
+        Assert.True(lab.Forwarder2!.Counters.Coalesced > 0, lab.Forwarder2.Counters.ToString());
+        Assert.True(lab.Forwarder1.Counters.DatagramsReceived > 0, lab.Forwarder1.Counters.ToString());
+    }
+
+    [Fact]
     public void TtlOne_SenderGetsTimeExceeded()
     {
         using var lab = new TwoNodeLab("e2e-ttl", TwoNodeLab.Offloaded, TwoNodeLab.Offloaded);
