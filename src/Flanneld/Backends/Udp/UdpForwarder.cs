@@ -142,6 +142,11 @@ public sealed partial class UdpForwarder : IDisposable
         }
 
         _stop.Set();
+        foreach (UdpTunnelSocket s in _sockets)
+        {
+            s.ShutdownReceive();
+        }
+
         foreach (Thread t in _threads)
         {
             t.Join();
@@ -186,6 +191,16 @@ public sealed partial class UdpForwarder : IDisposable
     private void IngressLoop(int queue)
     {
         var ingress = new IngressBuffers(_sockets[queue], _options, _tun.HasVnetHeader);
+        if (_options.SleepInReceive)
+        {
+            while (!_stop.IsSet)
+            {
+                ReceiveOnce(queue, ingress, wait: true);
+            }
+
+            return;
+        }
+
         FileDescriptorHandle fd = _sockets[queue].Handle;
         while (_stop.WaitReadable(fd))
         {
@@ -350,12 +365,20 @@ public sealed partial class UdpForwarder : IDisposable
         }
     }
 
-    /// <summary>One recvmmsg and what it brought into the TUN; false when the socket was dry (EAGAIN).</summary>
-    private bool ReceiveOnce(int queue, IngressBuffers ingress)
+    /// <summary>
+    /// One recvmmsg (sleeping until a message comes when <paramref name="wait"/>) and what it brought into the TUN;
+    /// false when the socket was dry (EAGAIN) or we stop.
+    /// </summary>
+    private bool ReceiveOnce(int queue, IngressBuffers ingress, bool wait = false)
     {
         UdpBatchReceiver receiver = ingress.Receiver;
         TcpCoalescer? coalescer = ingress.Coalescer;
-        int messages = receiver.Receive();
+        int messages = receiver.Receive(wait);
+        if (_stop.IsSet)
+        {
+            return false;
+        }
+
         if (messages < 0)
         {
             if (-messages == Errno.EAgain)

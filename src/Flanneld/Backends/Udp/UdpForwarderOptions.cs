@@ -45,6 +45,12 @@ public sealed record UdpForwarderOptions
     /// </summary>
     public bool OneThreadPerQueue { get; init; }
 
+    /// <summary>
+    /// The ingress thread sleeps in recvmmsg (MSG_WAITFORONE) rather than in poll, saving a poll and an EAGAIN
+    /// receive per wakeup; stopping shuts the socket's receive side down to wake it.
+    /// </summary>
+    public bool SleepInReceive { get; init; }
+
     /// <summary>The baseline: one packet per read, send, receive and write. Pair it with a TUN opened without offload.</summary>
     public UdpForwarderOptions Plain() => this with { UdpGso = false, UdpGro = false, Coalesce = false, ReceiveBatch = 1 };
 }

@@ -59,6 +59,22 @@ public class UdpForwarderEndToEndTests
     }
 
     [Fact]
+    public async Task SleepInReceive_TcpTransferArrivesIntact_StopWakesTheSleepingReceiver()
+    {
+        UdpForwarderOptions mode = TwoNodeLab.Offloaded with { SleepInReceive = true };
+        using var lab = new TwoNodeLab("e2e-sr", mode, mode);
+        byte[] data = RandomNumberGenerator.GetBytes(4 << 20);
+        byte[] received = await TransferAsync(lab, data);
+        Assert.Equal(SHA256.HashData(data), SHA256.HashData(received));
+        Assert.True(lab.Forwarder2!.Counters.Coalesced > 0, lab.Forwarder2.Counters.ToString());
+
+        // Both ingress threads are asleep in recvmmsg now; Stop must wake and join them.
+        await Task.Run(lab.Forwarder1.Stop).WaitAsync(TimeSpan.FromSeconds(10));
+        await Task.Run(lab.Forwarder2.Stop).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, lab.Forwarder2.Counters.MalformedDatagrams);
+    }
+
+    [Fact]
     public void TtlOne_SenderGetsTimeExceeded()
     {
         using var lab = new TwoNodeLab("e2e-ttl", TwoNodeLab.Offloaded, TwoNodeLab.Offloaded);
