@@ -39,27 +39,12 @@ public sealed class StopEvent : IDisposable
     public bool WaitReadable(FileDescriptorHandle fd)
     {
         ArgumentNullException.ThrowIfNull(fd);
-        return WaitReadable(fd.Fd, -1);
-    }
-
-    /// <summary>Blocks until <paramref name="first"/> or <paramref name="second"/> is readable (true) or the event is set (false).</summary>
-    public bool WaitReadable(FileDescriptorHandle first, FileDescriptorHandle second)
-    {
-        ArgumentNullException.ThrowIfNull(first);
-        ArgumentNullException.ThrowIfNull(second);
-        return WaitReadable(first.Fd, second.Fd);
-    }
-
-    private bool WaitReadable(int first, int second)
-    {
-        Span<SocketInterop.PollFd> fds = stackalloc SocketInterop.PollFd[3];
-        int count = second < 0 ? 2 : 3;
+        Span<SocketInterop.PollFd> fds = stackalloc SocketInterop.PollFd[2];
         while (!_isSet)
         {
-            fds[0] = new SocketInterop.PollFd { Fd = _event.Fd, Events = SocketInterop.PollIn };
-            fds[1] = new SocketInterop.PollFd { Fd = first, Events = SocketInterop.PollIn };
-            fds[2] = new SocketInterop.PollFd { Fd = second, Events = SocketInterop.PollIn };
-            int r = SocketInterop.Poll(fds, (nuint)count, -1);
+            fds[0] = new SocketInterop.PollFd { Fd = fd.Fd, Events = SocketInterop.PollIn };
+            fds[1] = new SocketInterop.PollFd { Fd = _event.Fd, Events = SocketInterop.PollIn };
+            int r = SocketInterop.Poll(fds, 2, -1);
             if (r < 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
@@ -71,12 +56,12 @@ public sealed class StopEvent : IDisposable
                 throw new Win32Exception(errno, "poll failed");
             }
 
-            if (fds[0].ReturnedEvents != 0)
+            if (fds[1].ReturnedEvents != 0)
             {
                 return false;
             }
 
-            if (r > 0)
+            if (fds[0].ReturnedEvents != 0)
             {
                 return true;
             }

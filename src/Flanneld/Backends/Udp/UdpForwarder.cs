@@ -26,9 +26,6 @@ public sealed partial class UdpForwarder : IDisposable
     private const int SegmentBufferSize = 256 * 1024;
     private const int CoalescerCapacity = 64;
 
-    // TUN reads before a one-thread-per-queue loop looks at the socket again.
-    private const int TunReadsPerTurn = 16;
-
     private readonly TunDevice _tun;
     private readonly UdpForwarderOptions _options;
     private readonly ILogger _logger;
@@ -115,12 +112,6 @@ public sealed partial class UdpForwarder : IDisposable
         for (int q = 0; q < _tun.QueueCount; q++)
         {
             int queue = q;
-            if (_options.OneThreadPerQueue)
-            {
-                _threads.Add(new Thread(() => Run(() => BothWaysLoop(queue))) { IsBackground = true, Name = $"udp-fwd-{q}" });
-                continue;
-            }
-
             _threads.Add(new Thread(() => Run(() => EgressLoop(queue))) { IsBackground = true, Name = $"udp-egress-{q}" });
             _threads.Add(new Thread(() => Run(() => IngressLoop(queue))) { IsBackground = true, Name = $"udp-ingress-{q}" });
         }
@@ -184,7 +175,7 @@ public sealed partial class UdpForwarder : IDisposable
         FileDescriptorHandle fd = _tun.Queue(queue);
         while (_stop.WaitReadable(fd))
         {
-            PumpTun(queue, egress, int.MaxValue);
+            PumpTun(queue, egress);
         }
     }
 
@@ -210,41 +201,13 @@ public sealed partial class UdpForwarder : IDisposable
         }
     }
 
-    /// <summary>
-    /// Both directions of one queue in one thread, taking turns: a TCP flow's data goes one way and its ACKs the
-    /// other, so this wakes no second thread per ACK. Sleeps only when both the TUN and the socket are dry.
-    /// </summary>
-    private void BothWaysLoop(int queue)
-    {
-        var egress = new EgressBuffers(_sockets[queue], UsesUdpGso);
-        var ingress = new IngressBuffers(_sockets[queue], _options, _tun.HasVnetHeader);
-        FileDescriptorHandle tun = _tun.Queue(queue);
-        FileDescriptorHandle socket = _sockets[queue].Handle;
-        while (!_stop.IsSet)
-        {
-            bool tunDry = PumpTun(queue, egress, TunReadsPerTurn);
-            bool socketDry = !ReceiveOnce(queue, ingress);
-            if (tunDry && socketDry && !_stop.WaitReadable(tun, socket))
-            {
-                break;
-            }
-        }
-    }
-
-    /// <summary>Forwards up to <paramref name="maxReads"/> TUN reads; true when the TUN ran dry (EAGAIN) or we stop.</summary>
-    private bool PumpTun(int queue, EgressBuffers egress, int maxReads)
+    /// <summary>Forwards TUN reads until the TUN runs dry (EAGAIN) or we stop.</summary>
+    private void PumpTun(int queue, EgressBuffers egress)
     {
         long reads = 0;
         long sent = 0;
-        bool dry = true;
         while (!_stop.IsSet)
         {
-            if (reads == maxReads)
-            {
-                dry = false;
-                break;
-            }
-
             int n = _tun.Read(queue, egress.Frame);
             if (n < 0)
             {
@@ -267,7 +230,6 @@ public sealed partial class UdpForwarder : IDisposable
 
         Counters.AddTunPacketsRead(reads);
         Counters.AddDatagramsSent(sent);
-        return dry;
     }
 
     /// <summary>Forwards one TUN read; returns the number of datagrams sent.</summary>
