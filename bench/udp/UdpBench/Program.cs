@@ -6,7 +6,7 @@ using Flanneld.Backends.Udp;
 
 // One benchmark "node": opens flannel0 and runs the udp forwarder in the network namespace it was started in
 // (the script uses `ip netns exec`), until SIGTERM; then prints its counters.
-// Usage: UdpBench --bind 192.0.2.1 --route 198.18.2.0/24=192.0.2.2 --mode offload|plain|no-gso|no-gro|no-coalesce|no-tso|mq2|buf4m|pollrx [--queues N]
+// Usage: UdpBench --bind 192.0.2.1 --route 198.18.2.0/24=192.0.2.2 --mode offload|plain|no-gso|no-gro|no-coalesce|no-tso|mq2|buf4m [--queues N]
 string bind = "", mode = "offload";
 int queues = 1;
 var routes = new List<(Ip4Net Subnet, NextHop Hop)>();
@@ -37,7 +37,6 @@ switch (mode)
     case "no-tso": tunOffload = false; break;
     case "mq2": queues = 2; break;
     case "buf4m": options = options with { SocketBufferBytes = 4 << 20 }; break;
-    case "pollrx": options = options with { SleepInReceive = false }; break;
     default: throw new ArgumentException($"unknown mode '{mode}'");
 }
 

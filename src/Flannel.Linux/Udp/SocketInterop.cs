@@ -25,9 +25,6 @@ internal static partial class SocketInterop
 
     public const int MsgDontWait = 0x40;
     public const int MsgTrunc = 0x20;
-    public const int MsgWaitForOne = 0x10000;
-
-    public const int ShutRd = 0;
 
     public const short PollIn = 0x1;
 
@@ -89,9 +86,6 @@ internal static partial class SocketInterop
 
     [LibraryImport("libc", EntryPoint = "recvmmsg", SetLastError = true)]
     public static partial int RecvMMsg(FileDescriptorHandle fd, nint messages, uint count, int flags, nint timeout);
-
-    [LibraryImport("libc", EntryPoint = "shutdown", SetLastError = true)]
-    public static partial int Shutdown(FileDescriptorHandle fd, int how);
 
     [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
     public static partial int Poll(Span<PollFd> fds, nuint count, int timeout);

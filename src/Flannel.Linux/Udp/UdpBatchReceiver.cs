@@ -38,12 +38,8 @@ public sealed class UdpBatchReceiver
 
     public long ReceiveCalls { get; private set; }
 
-    /// <summary>
-    /// Receives what is queued; when <paramref name="wait"/>, first sleeps until something is (MSG_WAITFORONE), else
-    /// returns EAGAIN when nothing is. Returns the message count, or -errno. After <see cref="UdpTunnelSocket.ShutdownReceive"/>
-    /// a waiting call returns one empty message.
-    /// </summary>
-    public int Receive(bool wait = false)
+    /// <summary>Receives what is queued without blocking. Returns the message count, or -errno (EAGAIN when empty).</summary>
+    public int Receive()
     {
         for (int i = 0; i < _messages.Length; i++)
         {
@@ -55,7 +51,7 @@ public sealed class UdpBatchReceiver
 
         ReceiveCalls++;
         int n = SocketInterop.RecvMMsg(
-            _socket, Marshal.UnsafeAddrOfPinnedArrayElement(_messages, 0), (uint)_messages.Length, wait ? SocketInterop.MsgWaitForOne : SocketInterop.MsgDontWait, 0);
+            _socket, Marshal.UnsafeAddrOfPinnedArrayElement(_messages, 0), (uint)_messages.Length, SocketInterop.MsgDontWait, 0);
         return n >= 0 ? n : -Marshal.GetLastPInvokeError();
     }
 

@@ -148,7 +148,7 @@ public sealed class UdpBatchSender
         SendCalls++;
         while (true)
         {
-            nint n = SocketInterop.SendMsg(_socket, Marshal.UnsafeAddrOfPinnedArrayElement(_message, 0), SocketInterop.MsgDontWait);
+            nint n = SocketInterop.SendMsg(_socket, Marshal.UnsafeAddrOfPinnedArrayElement(_message, 0), 0);
             if (n >= 0)
             {
                 return 0;

@@ -7,8 +7,7 @@ using Flannel.Linux.Tun;
 namespace Flannel.Linux.Udp;
 
 /// <summary>
-/// The forwarder's UDP socket (blocking, so a receiver can sleep in recvmmsg; every other call passes MSG_DONTWAIT;
-/// bound to the public address and port) and what the kernel let us
+/// The forwarder's UDP socket (non-blocking, bound to the public address and port) and what the kernel let us
 /// turn on: UDP_SEGMENT (send many datagrams per call) and UDP_GRO (receive many per call).
 /// Created in the calling thread's network namespace.
 /// </summary>
@@ -33,7 +32,7 @@ public sealed class UdpTunnelSocket : IDisposable
 
     public static UdpTunnelSocket Open(uint address, ushort port, bool reusePort, bool wantGso, bool wantGro, int bufferBytes)
     {
-        int fd = SocketInterop.Socket(SocketInterop.AfInet, SocketInterop.SockDgram | SocketInterop.SockCloexec, 0);
+        int fd = SocketInterop.Socket(SocketInterop.AfInet, SocketInterop.SockDgram | SocketInterop.SockNonblock | SocketInterop.SockCloexec, 0);
         if (fd < 0)
         {
             throw new Win32Exception(Marshal.GetLastPInvokeError(), "Cannot create the udp backend socket");
@@ -91,12 +90,6 @@ public sealed class UdpTunnelSocket : IDisposable
         BinaryPrimitives.WriteUInt16BigEndian(sa[2..], port);
         BinaryPrimitives.WriteUInt32BigEndian(sa[4..], address);
     }
-
-    /// <summary>
-    /// Wakes every thread sleeping in a receive on this socket; later receives return at once. (On an unconnected
-    /// UDP socket shutdown(2) reports ENOTCONN but still marks the socket shut and wakes the sleepers.)
-    /// </summary>
-    public void ShutdownReceive() => SocketInterop.Shutdown(Handle, SocketInterop.ShutRd);
 
     public void Dispose() => Handle.Dispose();
 

@@ -133,11 +133,6 @@ public sealed partial class UdpForwarder : IDisposable
         }
 
         _stop.Set();
-        foreach (UdpTunnelSocket s in _sockets)
-        {
-            s.ShutdownReceive();
-        }
-
         foreach (Thread t in _threads)
         {
             t.Join();
@@ -171,65 +166,40 @@ public sealed partial class UdpForwarder : IDisposable
 
     private void EgressLoop(int queue)
     {
-        var egress = new EgressBuffers(_sockets[queue], UsesUdpGso);
+        var sender = new UdpBatchSender(_sockets[queue].Handle, UsesUdpGso);
+        byte[] frame = GC.AllocateArray<byte>(VirtioNetHeader.Size + TcpCoalescer.MaxPacket, pinned: true);
+        byte[] segments = GC.AllocateArray<byte>(SegmentBufferSize, pinned: true);
+        byte[] icmp = new byte[IcmpError.MaxLength];
         FileDescriptorHandle fd = _tun.Queue(queue);
         while (_stop.WaitReadable(fd))
         {
-            PumpTun(queue, egress);
-        }
-    }
-
-    private void IngressLoop(int queue)
-    {
-        var ingress = new IngressBuffers(_sockets[queue], _options, _tun.HasVnetHeader);
-        if (_options.SleepInReceive)
-        {
+            long reads = 0;
+            long sent = 0;
             while (!_stop.IsSet)
             {
-                ReceiveOnce(queue, ingress, wait: true);
-            }
-
-            return;
-        }
-
-        FileDescriptorHandle fd = _sockets[queue].Handle;
-        while (_stop.WaitReadable(fd))
-        {
-            while (!_stop.IsSet && ReceiveOnce(queue, ingress))
-            {
-            }
-        }
-    }
-
-    /// <summary>Forwards TUN reads until the TUN runs dry (EAGAIN) or we stop.</summary>
-    private void PumpTun(int queue, EgressBuffers egress)
-    {
-        long reads = 0;
-        long sent = 0;
-        while (!_stop.IsSet)
-        {
-            int n = _tun.Read(queue, egress.Frame);
-            if (n < 0)
-            {
-                if (-n == Errno.EAgain)
+                int n = _tun.Read(queue, frame);
+                if (n < 0)
                 {
-                    break;
+                    if (-n == Errno.EAgain)
+                    {
+                        break;
+                    }
+
+                    if (-n == Errno.EIntr)
+                    {
+                        continue;
+                    }
+
+                    throw new Win32Exception(-n, $"read from {_tun.Name} failed");
                 }
 
-                if (-n == Errno.EIntr)
-                {
-                    continue;
-                }
-
-                throw new Win32Exception(-n, $"read from {_tun.Name} failed");
+                reads++;
+                sent += ForwardFromTun(queue, frame, n, segments, sender, icmp);
             }
 
-            reads++;
-            sent += ForwardFromTun(queue, egress.Frame, n, egress.Segments, egress.Sender, egress.Icmp);
+            Counters.AddTunPacketsRead(reads);
+            Counters.AddDatagramsSent(sent);
         }
-
-        Counters.AddTunPacketsRead(reads);
-        Counters.AddDatagramsSent(sent);
     }
 
     /// <summary>Forwards one TUN read; returns the number of datagrams sent.</summary>
@@ -327,86 +297,83 @@ public sealed partial class UdpForwarder : IDisposable
         }
     }
 
-    /// <summary>
-    /// One recvmmsg (sleeping until a message comes when <paramref name="wait"/>) and what it brought into the TUN;
-    /// false when the socket was dry (EAGAIN) or we stop.
-    /// </summary>
-    private bool ReceiveOnce(int queue, IngressBuffers ingress, bool wait = false)
+    private void IngressLoop(int queue)
     {
-        UdpBatchReceiver receiver = ingress.Receiver;
-        TcpCoalescer? coalescer = ingress.Coalescer;
-        int messages = receiver.Receive(wait);
-        if (_stop.IsSet)
+        var receiver = new UdpBatchReceiver(_sockets[queue].Handle, _options.ReceiveBatch, UdpBatchReceiver.BufferSize);
+        TcpCoalescer? coalescer = _tun.HasVnetHeader ? new TcpCoalescer(CoalescerCapacity, _options.Coalesce) : null;
+        FileDescriptorHandle fd = _sockets[queue].Handle;
+        while (_stop.WaitReadable(fd))
         {
-            return false;
-        }
-
-        if (messages < 0)
-        {
-            if (-messages == Errno.EAgain)
+            while (!_stop.IsSet)
             {
-                return false;
-            }
-
-            if (-messages != Errno.EIntr)
-            {
-                LogReceiveFailed(_logger, -messages);
-            }
-
-            return true;
-        }
-
-        long received = 0;
-        long written = 0;
-        for (int i = 0; i < messages; i++)
-        {
-            Span<byte> message = receiver.Message(i);
-            if (receiver.Truncated(i))
-            {
-                received++;
-                Counters.AddMalformedDatagram();
-                continue;
-            }
-
-            int segment = Math.Max(1, receiver.SegmentSize(i));
-            for (int at = 0; at < message.Length || (at == 0 && message.Length == 0); at += segment)
-            {
-                Span<byte> datagram = message.Slice(at, Math.Min(segment, message.Length - at));
-                received++;
-                PacketVerdict verdict = Ipv4Validator.Validate(datagram);
-                if (verdict != PacketVerdict.Ok)
+                int messages = receiver.Receive();
+                if (messages < 0)
                 {
-                    Counters.AddMalformedDatagram();
-                    LogMalformed(_logger, verdict, datagram.Length);
+                    if (-messages == Errno.EAgain)
+                    {
+                        break;
+                    }
+
+                    if (-messages != Errno.EIntr)
+                    {
+                        LogReceiveFailed(_logger, -messages);
+                    }
+
                     continue;
                 }
 
-                if (!Ipv4.DecrementTtl(datagram))
+                long received = 0;
+                long written = 0;
+                for (int i = 0; i < messages; i++)
                 {
-                    Counters.AddTtlExpired();
-                    continue;
+                    Span<byte> message = receiver.Message(i);
+                    if (receiver.Truncated(i))
+                    {
+                        received++;
+                        Counters.AddMalformedDatagram();
+                        continue;
+                    }
+
+                    int segment = Math.Max(1, receiver.SegmentSize(i));
+                    for (int at = 0; at < message.Length || (at == 0 && message.Length == 0); at += segment)
+                    {
+                        Span<byte> datagram = message.Slice(at, Math.Min(segment, message.Length - at));
+                        received++;
+                        PacketVerdict verdict = Ipv4Validator.Validate(datagram);
+                        if (verdict != PacketVerdict.Ok)
+                        {
+                            Counters.AddMalformedDatagram();
+                            LogMalformed(_logger, verdict, datagram.Length);
+                            continue;
+                        }
+
+                        if (!Ipv4.DecrementTtl(datagram))
+                        {
+                            Counters.AddTtlExpired();
+                            continue;
+                        }
+
+                        if (coalescer is null)
+                        {
+                            written += WriteTun(queue, datagram);
+                        }
+                        else if (!coalescer.Add(receiver.Buffer(i), at, datagram.Length))
+                        {
+                            written += Flush(queue, coalescer);
+                            coalescer.Add(receiver.Buffer(i), at, datagram.Length);
+                        }
+                    }
                 }
 
-                if (coalescer is null)
-                {
-                    written += WriteTun(queue, datagram);
-                }
-                else if (!coalescer.Add(receiver.Buffer(i), at, datagram.Length))
+                if (coalescer is not null)
                 {
                     written += Flush(queue, coalescer);
-                    coalescer.Add(receiver.Buffer(i), at, datagram.Length);
                 }
+
+                Counters.AddDatagramsReceived(received);
+                Counters.AddTunPacketsWritten(written);
             }
         }
-
-        if (coalescer is not null)
-        {
-            written += Flush(queue, coalescer);
-        }
-
-        Counters.AddDatagramsReceived(received);
-        Counters.AddTunPacketsWritten(written);
-        return true;
     }
 
     private int Flush(int queue, TcpCoalescer coalescer)
@@ -486,24 +453,4 @@ public sealed partial class UdpForwarder : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "write to {Tun} failed: errno {Errno}")]
     private static partial void LogTunWriteFailed(ILogger logger, string tun, int errno);
-
-    /// <summary>What one thread forwarding TUN reads to the socket works with; allocated and pinned once.</summary>
-    private sealed class EgressBuffers(UdpTunnelSocket socket, bool gso)
-    {
-        public UdpBatchSender Sender { get; } = new(socket.Handle, gso);
-
-        public byte[] Frame { get; } = GC.AllocateArray<byte>(VirtioNetHeader.Size + TcpCoalescer.MaxPacket, pinned: true);
-
-        public byte[] Segments { get; } = GC.AllocateArray<byte>(SegmentBufferSize, pinned: true);
-
-        public byte[] Icmp { get; } = new byte[IcmpError.MaxLength];
-    }
-
-    /// <summary>What one thread forwarding received datagrams to the TUN works with.</summary>
-    private sealed class IngressBuffers(UdpTunnelSocket socket, UdpForwarderOptions options, bool vnetHeader)
-    {
-        public UdpBatchReceiver Receiver { get; } = new(socket.Handle, options.ReceiveBatch, UdpBatchReceiver.BufferSize);
-
-        public TcpCoalescer? Coalescer { get; } = vnetHeader ? new TcpCoalescer(CoalescerCapacity, options.Coalesce) : null;
-    }
 }

@@ -39,13 +39,6 @@ public sealed record UdpForwarderOptions
     /// </summary>
     public int SocketBufferBytes { get; init; } = 16 << 20;
 
-    /// <summary>
-    /// The ingress thread sleeps in recvmmsg (MSG_WAITFORONE) rather than in poll, saving a poll and an EAGAIN
-    /// receive per wakeup; stopping shuts the socket's receive side down to wake it. False: poll, as the egress
-    /// thread does (a TUN read cannot be woken that way).
-    /// </summary>
-    public bool SleepInReceive { get; init; } = true;
-
-    /// <summary>The baseline: one packet per read, send, receive and write, each thread sleeping in poll. Pair it with a TUN opened without offload.</summary>
-    public UdpForwarderOptions Plain() => this with { UdpGso = false, UdpGro = false, Coalesce = false, ReceiveBatch = 1, SleepInReceive = false };
+    /// <summary>The baseline: one packet per read, send, receive and write. Pair it with a TUN opened without offload.</summary>
+    public UdpForwarderOptions Plain() => this with { UdpGso = false, UdpGro = false, Coalesce = false, ReceiveBatch = 1 };
 }
