@@ -2,7 +2,8 @@
 # Pod-to-pod TCP throughput across two namespace "nodes" on a veth underlay: our udp forwarder (offloaded, plain,
 # and with single optimisations switched off) against kernel vxlan, in the same run. Not part of the test suite.
 # Usage: bench/udp/run.sh            (env: RUNS=3 DURATION=10 STREAMS="1 4" MODES="offload plain vxlan no-gso no-gro no-coalesce no-tso";
-#                                    also mq2 = two TUN queues + SO_REUSEPORT sockets, buf4m = 4 MiB socket buffers (the default is 16 MiB))
+#                                    also mq2 = two TUN queues + SO_REUSEPORT sockets, buf4m = 4 MiB socket buffers (the default is 16 MiB),
+#                                    yieldN = N sched_yields before a dry forwarding thread sleeps (the default is 1))
 # Everything lives in namespaces named fnb-<hex>-*, deleted on exit. Prints a markdown table; raw data in $OUT.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
