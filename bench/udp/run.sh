@@ -2,7 +2,8 @@
 # Pod-to-pod TCP throughput across two namespace "nodes" on a veth underlay: our udp forwarder (offloaded, plain,
 # and with single optimisations switched off) against kernel vxlan, in the same run. Not part of the test suite.
 # Usage: bench/udp/run.sh            (env: RUNS=3 DURATION=10 STREAMS="1 4" MODES="offload plain vxlan no-gso no-gro no-coalesce no-tso";
-#                                    also mq2 = two TUN queues + SO_REUSEPORT sockets, buf4m = 4 MiB socket buffers (the default is 16 MiB))
+#                                    also mq2 = two TUN queues + SO_REUSEPORT sockets, buf4m = 4 MiB socket buffers (the default is 16 MiB),
+#                                    yieldN = N sched_yields before a dry forwarding thread sleeps (the default is 1))
 # Everything lives in namespaces named fnb-<hex>-*, deleted on exit. Prints a markdown table; raw data in $OUT.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -111,8 +112,8 @@ for run in $(seq "$RUNS"); do
     if [ "$mode" = vxlan ]; then start_vxlan; else start_udp "$mode"; fi
     ip netns exec "$N1" ping -c 1 -W 2 198.18.2.2 -I 198.18.1.2 >/dev/null
     for streams in $STREAMS; do
-      # The toggles are measured with one stream only, to keep the run short.
-      case $mode in offload | plain | vxlan | mq2 | buf4m | *@offload | *@plain) ;; *) if [ "$streams" != 1 ]; then continue; fi ;; esac
+      # The no-* toggles are measured with one stream only, to keep the run short.
+      case $mode in no-* | *@no-*) if [ "$streams" != 1 ]; then continue; fi ;; esac
       measure "$mode" "$streams" "$run"
     done
     if [ "$mode" = vxlan ]; then stop_vxlan; else stop_udp; fi

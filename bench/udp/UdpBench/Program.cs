@@ -6,7 +6,7 @@ using Flanneld.Backends.Udp;
 
 // One benchmark "node": opens flannel0 and runs the udp forwarder in the network namespace it was started in
 // (the script uses `ip netns exec`), until SIGTERM; then prints its counters.
-// Usage: UdpBench --bind 192.0.2.1 --route 198.18.2.0/24=192.0.2.2 --mode offload|plain|no-gso|no-gro|no-coalesce|no-tso|mq2|buf4m [--queues N]
+// Usage: UdpBench --bind 192.0.2.1 --route 198.18.2.0/24=192.0.2.2 --mode offload|plain|no-gso|no-gro|no-coalesce|no-tso|mq2|buf4m|yield0|yield2|yield4 [--queues N]
 string bind = "", mode = "offload";
 int queues = 1;
 var routes = new List<(Ip4Net Subnet, NextHop Hop)>();
@@ -37,6 +37,9 @@ switch (mode)
     case "no-tso": tunOffload = false; break;
     case "mq2": queues = 2; break;
     case "buf4m": options = options with { SocketBufferBytes = 4 << 20 }; break;
+    case "yield0": options = options with { YieldsBeforeSleep = 0 }; break;
+    case "yield2": options = options with { YieldsBeforeSleep = 2 }; break;
+    case "yield4": options = options with { YieldsBeforeSleep = 4 }; break;
     default: throw new ArgumentException($"unknown mode '{mode}'");
 }
 

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -11,7 +12,14 @@ namespace Flannel.Linux.Packets;
 public static class InternetChecksum
 {
     /// <summary>Adds <paramref name="data"/> (starting at an even offset of the checksummed region) to a partial sum.</summary>
-    public static uint Sum(ReadOnlySpan<byte> data, uint initial = 0)
+    public static uint Sum(ReadOnlySpan<byte> data, uint initial = 0) => Fold((ulong)FromNative(Accumulate(data)) + initial);
+
+    /// <summary>
+    /// The unfolded sum of <paramref name="data"/> (starting at an even offset of the checksummed region) taken as
+    /// native-order 16-bit words: <see cref="FromNative"/> turns it into a partial sum. Lets a caller fold once for
+    /// several pieces instead of once per piece.
+    /// </summary>
+    public static ulong Accumulate(ReadOnlySpan<byte> data)
     {
         // RFC 1071 §2(B): the sum is byte-order independent, so add native (little-endian) words eight bytes at a
         // time and swap once at the end.
@@ -51,9 +59,15 @@ public static class InternetChecksum
             acc += data[i];
         }
 
-        ushort native = Fold(acc);
-        ushort network = BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(native) : native;
-        return Fold((ulong)network + initial);
+        return acc;
+    }
+
+    /// <summary>Folds an <see cref="Accumulate"/> result into a partial sum (network-order value space).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ushort FromNative(ulong accumulated)
+    {
+        ushort native = Fold(accumulated);
+        return BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(native) : native;
     }
 
     /// <summary>
@@ -108,6 +122,7 @@ public static class InternetChecksum
     public static ushort Compute(ReadOnlySpan<byte> data, uint initial = 0) => (ushort)~Sum(data, initial);
 
     /// <summary>Folds carries back into the low 16 bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ushort Fold(ulong sum)
     {
         sum = (sum & 0xffffffff) + (sum >> 32);

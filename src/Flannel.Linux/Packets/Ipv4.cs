@@ -52,7 +52,8 @@ public static class Ipv4
         BinaryPrimitives.WriteUInt16BigEndian(p[ChecksumOffset..], InternetChecksum.Compute(p[..ihl]));
     }
 
-    public static bool HasValidChecksum(ReadOnlySpan<byte> p) => InternetChecksum.Sum(p[..HeaderLength(p)]) == 0xffff;
+    // All ones is the same in either byte order, so the native sum needs no swap (this runs for every datagram received).
+    public static bool HasValidChecksum(ReadOnlySpan<byte> p) => InternetChecksum.Fold(InternetChecksum.Accumulate(p[..HeaderLength(p)])) == 0xffff;
 
     /// <summary>
     /// Decrements the TTL and patches the checksum incrementally (RFC 1624), as a router does.

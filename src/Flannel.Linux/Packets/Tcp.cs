@@ -36,27 +36,6 @@ public static class Tcp
 
     public static ushort Checksum(ReadOnlySpan<byte> t) => BinaryPrimitives.ReadUInt16BigEndian(t[ChecksumOffset..]);
 
-    /// <summary>Computes and stores the full checksum of the TCP segment <paramref name="segment"/> (header + payload).</summary>
-    public static void UpdateChecksum(Span<byte> segment, uint source, uint destination)
-    {
-        segment[ChecksumOffset] = 0;
-        segment[ChecksumOffset + 1] = 0;
-        uint pseudo = InternetChecksum.PseudoHeaderSum(source, destination, Ipv4.ProtocolTcp, segment.Length);
-        BinaryPrimitives.WriteUInt16BigEndian(segment[ChecksumOffset..], InternetChecksum.Compute(segment, pseudo));
-    }
-
-    /// <summary>
-    /// Computes and stores the full checksum of a segment whose header <paramref name="header"/> and payload
-    /// <paramref name="payload"/> are apart (the header length is a multiple of 4, so the sums just add).
-    /// </summary>
-    public static void UpdateChecksum(Span<byte> header, ReadOnlySpan<byte> payload, uint source, uint destination)
-    {
-        header[ChecksumOffset] = 0;
-        header[ChecksumOffset + 1] = 0;
-        uint pseudo = InternetChecksum.PseudoHeaderSum(source, destination, Ipv4.ProtocolTcp, header.Length + payload.Length);
-        BinaryPrimitives.WriteUInt16BigEndian(header[ChecksumOffset..], InternetChecksum.Compute(payload, InternetChecksum.Sum(header, pseudo)));
-    }
-
     public static bool HasValidChecksum(ReadOnlySpan<byte> segment, uint source, uint destination) =>
         InternetChecksum.Sum(segment, InternetChecksum.PseudoHeaderSum(source, destination, Ipv4.ProtocolTcp, segment.Length)) == 0xffff;
 }

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace Flannel.Linux.Packets;
 
 /// <summary>
@@ -34,9 +36,10 @@ public static class TcpSegmenter
             return -1;
         }
 
+        var template = new HeaderTemplate(packet, ihl, length);
         for (int i = 0; i < count; i++)
         {
-            WriteHeader(packet, ihl, length, mss, i, count, PayloadOf(payload, mss, i), headers.Slice(i * length, length));
+            template.Write(i, count, mss, PayloadOf(payload, mss, i), headers.Slice(i * length, length));
         }
 
         headerLength = length;
@@ -74,28 +77,80 @@ public static class TcpSegmenter
         return payload.Slice(start, Math.Min(mss, payload.Length - start));
     }
 
-    /// <summary>Writes segment <paramref name="index"/>'s IPv4 + TCP headers, its checksums covering <paramref name="payload"/>.</summary>
-    private static void WriteHeader(ReadOnlySpan<byte> packet, int ihl, int headers, int mss, int index, int count, ReadOnlySpan<byte> payload, Span<byte> header)
+    /// <summary>
+    /// The super-segment's headers and the sums of their words that every segment shares, so each segment's two
+    /// checksums cost one pass over its payload plus a few additions (one fold each), not a pass over its headers.
+    /// </summary>
+    private readonly ref struct HeaderTemplate
     {
-        packet[..headers].CopyTo(header);
-        Ipv4.SetTotalLength(header, headers + payload.Length);
-        Ipv4.SetId(header, (ushort)(Ipv4.Id(packet) + index));
-        Ipv4.UpdateChecksum(header);
+        private readonly ReadOnlySpan<byte> _headers;
+        private readonly int _ihl;
+        private readonly ushort _id;
+        private readonly uint _sequence;
+        private readonly byte _flags;
+        private readonly ulong _ipFixed;
+        private readonly ulong _tcpFixed;
 
-        Span<byte> tcp = header[ihl..];
-        Tcp.SetSequence(tcp, Tcp.Sequence(packet[ihl..]) + (uint)(index * mss));
-        byte flags = Tcp.Flags(tcp);
-        if (index != count - 1)
+        public HeaderTemplate(ReadOnlySpan<byte> packet, int ihl, int headers)
         {
-            flags &= unchecked((byte)~(Tcp.Fin | Tcp.Psh));
+            _headers = packet[..headers];
+            _ihl = ihl;
+            _id = Ipv4.Id(packet);
+            ReadOnlySpan<byte> tcp = packet[ihl..headers];
+            _sequence = Tcp.Sequence(tcp);
+            _flags = Tcp.Flags(tcp);
+
+            // IPv4: everything but total length (word 1), ID (2) and checksum (5).
+            _ipFixed = SumWords(packet[..ihl]) - Word(packet, 2) - Word(packet, 4) - Word(packet, Ipv4.ChecksumOffset);
+
+            // TCP: the pseudo-header without its length, and the header but sequence, offset+flags and checksum.
+            uint source = Ipv4.Source(packet);
+            uint destination = Ipv4.Destination(packet);
+            _tcpFixed = (source >> 16) + (source & 0xffff) + (destination >> 16) + (destination & 0xffff) + Ipv4.ProtocolTcp
+                + SumWords(tcp) - Word(tcp, 4) - Word(tcp, 6) - Word(tcp, 12) - Word(tcp, Tcp.ChecksumOffset);
         }
 
-        if (index != 0)
+        /// <summary>Writes segment <paramref name="index"/>'s IPv4 + TCP headers, its checksums covering <paramref name="payload"/>.</summary>
+        public void Write(int index, int count, int mss, ReadOnlySpan<byte> payload, Span<byte> header)
         {
-            flags &= unchecked((byte)~Tcp.Cwr);
+            _headers.CopyTo(header);
+            int totalLength = _headers.Length + payload.Length;
+            ushort id = (ushort)(_id + index);
+            Ipv4.SetTotalLength(header, totalLength);
+            Ipv4.SetId(header, id);
+            BinaryPrimitives.WriteUInt16BigEndian(header[Ipv4.ChecksumOffset..], (ushort)~InternetChecksum.Fold(_ipFixed + (uint)totalLength + id));
+
+            Span<byte> tcp = header[_ihl..];
+            uint sequence = _sequence + (uint)(index * mss);
+            Tcp.SetSequence(tcp, sequence);
+            byte flags = _flags;
+            if (index != count - 1)
+            {
+                flags &= unchecked((byte)~(Tcp.Fin | Tcp.Psh));
+            }
+
+            if (index != 0)
+            {
+                flags &= unchecked((byte)~Tcp.Cwr);
+            }
+
+            tcp[Tcp.FlagsOffset] = flags;
+            ulong sum = _tcpFixed + (uint)(totalLength - _ihl) + (sequence >> 16) + (sequence & 0xffff) + Word(tcp, 12)
+                + InternetChecksum.FromNative(InternetChecksum.Accumulate(payload));
+            BinaryPrimitives.WriteUInt16BigEndian(tcp[Tcp.ChecksumOffset..], (ushort)~InternetChecksum.Fold(sum));
         }
 
-        tcp[Tcp.FlagsOffset] = flags;
-        Tcp.UpdateChecksum(tcp, payload, Ipv4.Source(packet), Ipv4.Destination(packet));
+        private static uint Word(ReadOnlySpan<byte> b, int offset) => BinaryPrimitives.ReadUInt16BigEndian(b[offset..]);
+
+        private static ulong SumWords(ReadOnlySpan<byte> b)
+        {
+            ulong sum = 0;
+            for (int i = 0; i + 1 < b.Length; i += 2)
+            {
+                sum += Word(b, i);
+            }
+
+            return sum;
+        }
     }
 }

@@ -68,6 +68,7 @@ public sealed partial class UdpForwarder : IDisposable
         ArgumentNullException.ThrowIfNull(tun);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.ReceiveBatch, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.YieldsBeforeSleep);
         var sockets = new List<UdpTunnelSocket>();
         var stop = new StopEvent();
         try
@@ -175,6 +176,7 @@ public sealed partial class UdpForwarder : IDisposable
         {
             long reads = 0;
             long sent = 0;
+            int idle = 0;
             while (!_stop.IsSet)
             {
                 int n = _tun.Read(queue, frame);
@@ -182,6 +184,11 @@ public sealed partial class UdpForwarder : IDisposable
                 {
                     if (-n == Errno.EAgain)
                     {
+                        if (YieldBeforeSleep(ref idle))
+                        {
+                            continue;
+                        }
+
                         break;
                     }
 
@@ -193,6 +200,7 @@ public sealed partial class UdpForwarder : IDisposable
                     throw new Win32Exception(-n, $"read from {_tun.Name} failed");
                 }
 
+                idle = 0;
                 reads++;
                 sent += ForwardFromTun(queue, frame, n, segments, sender, icmp);
             }
@@ -200,6 +208,24 @@ public sealed partial class UdpForwarder : IDisposable
             Counters.AddTunPacketsRead(reads);
             Counters.AddDatagramsSent(sent);
         }
+    }
+
+    /// <summary>
+    /// On a dry descriptor, gives the CPU away (sched_yield) up to <see cref="UdpForwarderOptions.YieldsBeforeSleep"/>
+    /// times and says to try again, before the caller sleeps in poll. The thread that feeds us (the sender's TCP
+    /// stack, the other node's forwarder) often runs on the same CPU and refills the queue in that slot; sleeping
+    /// instead costs a wakeup, on a VM an inter-processor interrupt, per batch (bench/udp/RESULTS.md, round 3).
+    /// </summary>
+    private bool YieldBeforeSleep(ref int idle)
+    {
+        if (idle >= _options.YieldsBeforeSleep)
+        {
+            return false;
+        }
+
+        idle++;
+        Thread.Yield();
+        return true;
     }
 
     /// <summary>Forwards one TUN read; returns the number of datagrams sent.</summary>
@@ -304,6 +330,7 @@ public sealed partial class UdpForwarder : IDisposable
         FileDescriptorHandle fd = _sockets[queue].Handle;
         while (_stop.WaitReadable(fd))
         {
+            int idle = 0;
             while (!_stop.IsSet)
             {
                 int messages = receiver.Receive();
@@ -311,6 +338,11 @@ public sealed partial class UdpForwarder : IDisposable
                 {
                     if (-messages == Errno.EAgain)
                     {
+                        if (YieldBeforeSleep(ref idle))
+                        {
+                            continue;
+                        }
+
                         break;
                     }
 
@@ -322,6 +354,7 @@ public sealed partial class UdpForwarder : IDisposable
                     continue;
                 }
 
+                idle = 0;
                 long received = 0;
                 long written = 0;
                 for (int i = 0; i < messages; i++)

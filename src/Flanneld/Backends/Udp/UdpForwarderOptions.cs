@@ -39,6 +39,13 @@ public sealed record UdpForwarderOptions
     /// </summary>
     public int SocketBufferBytes { get; init; } = 16 << 20;
 
-    /// <summary>The baseline: one packet per read, send, receive and write. Pair it with a TUN opened without offload.</summary>
-    public UdpForwarderOptions Plain() => this with { UdpGso = false, UdpGro = false, Coalesce = false, ReceiveBatch = 1 };
+    /// <summary>
+    /// How many times a forwarding thread that finds its TUN queue or socket empty yields the CPU and looks again
+    /// before it sleeps in poll; 0 sleeps at once. Costs a sched_yield and an empty read per idle period; saves a
+    /// sleep and a wakeup whenever the queue refills meanwhile (measured in bench/udp/RESULTS.md, round 3).
+    /// </summary>
+    public int YieldsBeforeSleep { get; init; } = 1;
+
+    /// <summary>The baseline: one packet per read, send, receive and write, sleeping as soon as there is nothing to do. Pair it with a TUN opened without offload.</summary>
+    public UdpForwarderOptions Plain() => this with { UdpGso = false, UdpGro = false, Coalesce = false, ReceiveBatch = 1, YieldsBeforeSleep = 0 };
 }
