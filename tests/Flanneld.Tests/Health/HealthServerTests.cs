@@ -11,18 +11,34 @@ public sealed class HealthServerTests : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    private static int FreePort(IPAddress address)
+    /// <summary>
+    /// The server on a port that was free a moment ago. HttpListener cannot bind port 0, so the port is probed first;
+    /// another socket of the test run (an outgoing connection's ephemeral port) can take it in between, so a few tries.
+    /// </summary>
+    internal static HealthServer StartOnFreePort(IPAddress address, Func<bool> ready, FlannelMetrics? metrics, out int port)
     {
-        using var probe = new TcpListener(address, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
+        for (int attempt = 1; ; attempt++)
+        {
+            using (var probe = new TcpListener(address, 0))
+            {
+                probe.Start();
+                port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            }
+
+            try
+            {
+                return HealthServer.Start(address, port, ready, metrics, NullLogger.Instance);
+            }
+            catch (HttpListenerException) when (attempt < 5)
+            {
+            }
+        }
     }
 
     [Fact]
     public async Task Healthz_Running_200WithUpstreamText()
     {
-        int port = FreePort(IPAddress.Loopback);
-        await using HealthServer server = HealthServer.Start(IPAddress.Loopback, port, () => false, null, NullLogger.Instance);
+        await using HealthServer server = StartOnFreePort(IPAddress.Loopback, () => false, null, out int port);
 
         HttpResponseMessage response = await _http.GetAsync($"http://127.0.0.1:{port}/healthz");
 
@@ -33,9 +49,8 @@ public sealed class HealthServerTests : IDisposable
     [Fact]
     public async Task Readyz_BeforeAndAfterReady_503Then200()
     {
-        int port = FreePort(IPAddress.Loopback);
         bool ready = false;
-        await using HealthServer server = HealthServer.Start(IPAddress.Loopback, port, () => ready, null, NullLogger.Instance);
+        await using HealthServer server = StartOnFreePort(IPAddress.Loopback, () => ready, null, out int port);
 
         HttpResponseMessage before = await _http.GetAsync($"http://127.0.0.1:{port}/readyz");
         ready = true;
@@ -50,9 +65,8 @@ public sealed class HealthServerTests : IDisposable
     [Fact]
     public async Task Metrics_SamePort_PrometheusTextOfFlannelInstruments()
     {
-        int port = FreePort(IPAddress.Loopback);
         using var metrics = new FlannelMetrics();
-        await using HealthServer server = HealthServer.Start(IPAddress.Loopback, port, () => true, metrics, NullLogger.Instance);
+        await using HealthServer server = StartOnFreePort(IPAddress.Loopback, () => true, metrics, out int port);
         metrics.SetLeaseExpiry(DateTimeOffset.FromUnixTimeSeconds(1_800_000_000));
         metrics.LeaseRenewal(succeeded: true);
         metrics.LeaseRenewal(succeeded: false);
@@ -83,8 +97,7 @@ public sealed class HealthServerTests : IDisposable
     [Fact]
     public async Task UnknownPath_404()
     {
-        int port = FreePort(IPAddress.Loopback);
-        await using HealthServer server = HealthServer.Start(IPAddress.Loopback, port, () => true, null, NullLogger.Instance);
+        await using HealthServer server = StartOnFreePort(IPAddress.Loopback, () => true, null, out int port);
 
         HttpResponseMessage response = await _http.GetAsync($"http://127.0.0.1:{port}/nope");
 
@@ -95,8 +108,7 @@ public sealed class HealthServerTests : IDisposable
     public async Task Start_SpecificAddress_NotReachableOnAnotherAddress()
     {
         var bound = IPAddress.Parse("127.0.0.2");
-        int port = FreePort(bound);
-        await using HealthServer server = HealthServer.Start(bound, port, () => true, null, NullLogger.Instance);
+        await using HealthServer server = StartOnFreePort(bound, () => true, null, out int port);
 
         HttpResponseMessage onBound = await _http.GetAsync($"http://127.0.0.2:{port}/healthz");
         using var other = new TcpClient();
@@ -109,9 +121,8 @@ public sealed class HealthServerTests : IDisposable
     [Fact]
     public async Task Start_AnyAddress_ReachableOnLoopbackWithMetrics()
     {
-        int port = FreePort(IPAddress.Any);
         using var metrics = new FlannelMetrics();
-        await using HealthServer server = HealthServer.Start(IPAddress.Any, port, () => true, metrics, NullLogger.Instance);
+        await using HealthServer server = StartOnFreePort(IPAddress.Any, () => true, metrics, out int port);
         metrics.SetPeersKnown(3);
 
         Assert.Equal("flanneld is ready", await _http.GetStringAsync($"http://127.0.0.1:{port}/readyz"));

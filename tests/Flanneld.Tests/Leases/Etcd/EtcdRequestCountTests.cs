@@ -29,9 +29,8 @@ public sealed partial class EtcdRequestCountTests(EtcdFixture etcd) : IClassFixt
     [Fact]
     public async Task StoreRequests_AcquireRenewWatch_EachRpcCountedByOperationOnMetrics()
     {
-        int port = FreePort();
         using var metrics = new FlannelMetrics();
-        await using HealthServer server = HealthServer.Start(IPAddress.Loopback, port, () => true, metrics, NullLogger.Instance);
+        await using HealthServer server = Flanneld.Tests.Health.HealthServerTests.StartOnFreePort(IPAddress.Loopback, () => true, metrics, out int port);
         using EtcdLeaseStore store = new(
             new EtcdStoreOptions { Endpoints = [etcd.Endpoint], Prefix = _prefix, SubnetLeaseTtl = TimeSpan.FromMinutes(5) },
             new RecordingLogger<EtcdLeaseStore>(),
@@ -68,9 +67,8 @@ public sealed partial class EtcdRequestCountTests(EtcdFixture etcd) : IClassFixt
     [Fact]
     public async Task StoreRequests_StoredAttrsThenAcquireThenWatch_LeasesListedOnce()
     {
-        int port = FreePort();
         using var metrics = new FlannelMetrics();
-        await using HealthServer server = HealthServer.Start(IPAddress.Loopback, port, () => true, metrics, NullLogger.Instance);
+        await using HealthServer server = Flanneld.Tests.Health.HealthServerTests.StartOnFreePort(IPAddress.Loopback, () => true, metrics, out int port);
         using EtcdLeaseStore store = new(
             new EtcdStoreOptions { Endpoints = [etcd.Endpoint], Prefix = _prefix, SubnetLeaseTtl = TimeSpan.FromMinutes(5) },
             new RecordingLogger<EtcdLeaseStore>(),
@@ -93,9 +91,8 @@ public sealed partial class EtcdRequestCountTests(EtcdFixture etcd) : IClassFixt
     [Fact]
     public async Task StoreRequests_FirstEndpointUnreachable_FailedAttemptCountedToo()
     {
-        int port = FreePort();
         using var metrics = new FlannelMetrics();
-        await using HealthServer server = HealthServer.Start(IPAddress.Loopback, port, () => true, metrics, NullLogger.Instance);
+        await using HealthServer server = Flanneld.Tests.Health.HealthServerTests.StartOnFreePort(IPAddress.Loopback, () => true, metrics, out int port);
         string closed = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{FreePort()}");
         using EtcdLeaseStore store = new(
             new EtcdStoreOptions { Endpoints = [closed, etcd.Endpoint], Prefix = _prefix },
