@@ -31,10 +31,7 @@ public sealed partial class EtcdRequestCountTests(EtcdFixture etcd) : IClassFixt
     {
         using var metrics = new FlannelMetrics();
         await using HealthServer server = Flanneld.Tests.Health.HealthServerTests.StartOnFreePort(IPAddress.Loopback, () => true, metrics, out int port);
-        using EtcdLeaseStore store = new(
-            new EtcdStoreOptions { Endpoints = [etcd.Endpoint], Prefix = _prefix, SubnetLeaseTtl = TimeSpan.FromMinutes(5) },
-            new RecordingLogger<EtcdLeaseStore>(),
-            metrics: metrics);
+        using EtcdLeaseStore store = CountedStore(metrics);
 
         Lease lease = await store.AcquireLeaseAsync(new LeaseRequest(Config("198.18.0.0/16", 24), Node(70)), CancellationToken.None);
         Dictionary<string, long> afterAcquire = await ScrapeAsync(port);
@@ -69,10 +66,7 @@ public sealed partial class EtcdRequestCountTests(EtcdFixture etcd) : IClassFixt
     {
         using var metrics = new FlannelMetrics();
         await using HealthServer server = Flanneld.Tests.Health.HealthServerTests.StartOnFreePort(IPAddress.Loopback, () => true, metrics, out int port);
-        using EtcdLeaseStore store = new(
-            new EtcdStoreOptions { Endpoints = [etcd.Endpoint], Prefix = _prefix, SubnetLeaseTtl = TimeSpan.FromMinutes(5) },
-            new RecordingLogger<EtcdLeaseStore>(),
-            metrics: metrics);
+        using EtcdLeaseStore store = CountedStore(metrics);
         await etcd.PutAsync($"{_prefix}/subnets/198.18.7.0-24", "{\"PublicIP\":\"192.0.2.77\",\"BackendType\":\"vxlan\",\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"aa:bb:cc:00:00:77\"}}");
 
         // The vxlan backend's start: the MAC stored for this node, then the lease, then the watch.
@@ -104,6 +98,11 @@ public sealed partial class EtcdRequestCountTests(EtcdFixture etcd) : IClassFixt
         // The config read went to the closed port first, then to etcd: two range requests sent.
         Assert.Equal(Counts(range: 2), await ScrapeAsync(port));
     }
+
+    private EtcdLeaseStore CountedStore(FlannelMetrics metrics) => new(
+        new EtcdStoreOptions { Endpoints = [etcd.Endpoint], Prefix = _prefix, SubnetLeaseTtl = TimeSpan.FromMinutes(5) },
+        new RecordingLogger<EtcdLeaseStore>(),
+        metrics: metrics);
 
     private static Dictionary<string, long> Counts(long range = 0, long txn = 0, long grant = 0, long keepalive = 0, long watchCreate = 0) =>
         new Dictionary<string, long>
