@@ -176,26 +176,9 @@ internal sealed class EtcdConnection : IDisposable
 
         if (trusted is not null)
         {
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                certificate is not null && ChainsTo(trusted, certificate, errors);
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) => CustomRootTrust.ChainsTo(trusted, certificate, errors);
         }
 
         return handler;
-    }
-
-    private static bool ChainsTo(X509Certificate2Collection trusted, X509Certificate certificate, SslPolicyErrors errors)
-    {
-        // Name mismatch or a missing certificate still fails; only the chain is judged against the given CA instead of the system roots.
-        if ((errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
-        {
-            return false;
-        }
-
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        using X509Certificate2 server = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        return chain.Build(server);
     }
 }

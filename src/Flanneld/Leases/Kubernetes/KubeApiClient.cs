@@ -93,7 +93,7 @@ internal sealed class KubeApiClient : IDisposable
         {
             X509Certificate2Collection trusted = configuration.SslCaCerts
                 ?? throw new k8s.Exceptions.KubeConfigException("a CA must be set when insecure-skip-tls-verify is false");
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) => ChainsTo(trusted, certificate, errors);
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) => AcceptsServer(trusted, certificate, errors);
         }
 
         if (!string.IsNullOrEmpty(configuration.TlsServerName))
@@ -120,26 +120,9 @@ internal sealed class KubeApiClient : IDisposable
             : null;
     }
 
-    /// <summary>A server certificate is good when it is valid apart from its root, and chains to one of the cluster's CAs.</summary>
-    private static bool ChainsTo(X509Certificate2Collection trusted, X509Certificate? certificate, SslPolicyErrors errors)
-    {
-        if (errors == SslPolicyErrors.None)
-        {
-            return true;
-        }
-
-        if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
-        {
-            return false;
-        }
-
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        using X509Certificate2 server = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        return chain.Build(server);
-    }
+    /// <summary>A server certificate is good when the system already trusts it, or when it chains to one of the cluster's CAs.</summary>
+    private static bool AcceptsServer(X509Certificate2Collection trusted, X509Certificate? certificate, SslPolicyErrors errors) =>
+        errors == SslPolicyErrors.None || CustomRootTrust.ChainsTo(trusted, certificate, errors);
 
     /// <summary>As KubernetesClient picks them: a token provider (in-cluster token file, exec plugin), a token, else user and password.</summary>
     private static ServiceClientCredentials? CredentialsFor(KubernetesClientConfiguration configuration)
