@@ -272,6 +272,8 @@ public sealed class Rtnetlink : IDisposable
 
     private delegate void RequestWriter(ref NetlinkWriter writer, uint sequence);
 
+    private delegate void DumpRequestWriter(ref NetlinkWriter writer);
+
     private async Task<T?> FindAsync<T>(string operation, string target, RequestWriter write, MessageParser<T> parse, CancellationToken cancellationToken, bool throwOnMissing = false)
         where T : class
     {
@@ -308,7 +310,7 @@ public sealed class Rtnetlink : IDisposable
         write(ref writer, sequence);
     }
 
-    private async Task<IReadOnlyList<T>> DumpAsync<T>(string operation, NetlinkBatch.Writer write, MessageParser<T> parse, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<T>> DumpAsync<T>(string operation, DumpRequestWriter write, MessageParser<T> parse, CancellationToken cancellationToken)
     {
         using var request = new NetlinkBuffer(256);
         var writer = new NetlinkWriter(request);

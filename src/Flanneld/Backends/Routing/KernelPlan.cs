@@ -29,12 +29,17 @@ public sealed class KernelPlan
     /// <param name="routes">Routes the kernel holds that flanneld owns (already filtered by the backend).</param>
     /// <param name="neighbours">Neighbours flanneld owns.</param>
     /// <param name="fdb">FDB entries flanneld owns.</param>
-    public static KernelPlan Build(IEnumerable<PeerEntries> desired, IEnumerable<Route> routes, IEnumerable<Neighbour> neighbours, IEnumerable<FdbEntry> fdb)
+    /// <param name="peers">How many peers <paramref name="desired"/> holds, when known: the collections are sized for them
+    /// once instead of growing (with 10,000 peers each growth step leaves a large array behind until a full GC).</param>
+    public static KernelPlan Build(IEnumerable<PeerEntries> desired, IReadOnlyCollection<Route> routes, IReadOnlyCollection<Neighbour> neighbours, IReadOnlyCollection<FdbEntry> fdb, int peers = 0)
     {
         ArgumentNullException.ThrowIfNull(desired);
-        var wantRoutes = new Dictionary<(IpPrefix, uint), Route>();
-        var wantNeighbours = new Dictionary<(int, System.Net.IPAddress), Neighbour>();
-        var wantFdb = new Dictionary<(int, System.Net.NetworkInformation.PhysicalAddress), FdbEntry>();
+        ArgumentNullException.ThrowIfNull(routes);
+        ArgumentNullException.ThrowIfNull(neighbours);
+        ArgumentNullException.ThrowIfNull(fdb);
+        var wantRoutes = new Dictionary<(IpPrefix, uint), Route>(peers);
+        var wantNeighbours = new Dictionary<(int, System.Net.IPAddress), Neighbour>(peers);
+        var wantFdb = new Dictionary<(int, System.Net.NetworkInformation.PhysicalAddress), FdbEntry>(peers);
         foreach (PeerEntries peer in desired)
         {
             foreach (Neighbour n in peer.Neighbours)
@@ -61,18 +66,23 @@ public sealed class KernelPlan
     }
 
     /// <summary>The plan as one pipelined batch: deletions (routes, FDB, neighbours), then additions in install order.</summary>
-    public NetlinkBatch ToBatch() => ToBatch(0, Changes);
+    public NetlinkBatch ToBatch()
+    {
+        var batch = new NetlinkBatch();
+        AppendTo(batch, 0, Changes);
+        return batch;
+    }
 
     /// <summary>
-    /// Changes <paramref name="skip"/> to <paramref name="skip"/> + <paramref name="take"/> of the plan, in the order
-    /// <see cref="ToBatch()"/> gives them: a large sync goes to the kernel in bounded batches, so that the message
-    /// buffer (and the heap it grows) stays small.
+    /// Appends changes <paramref name="skip"/> to <paramref name="skip"/> + <paramref name="take"/> of the plan, in the
+    /// order <see cref="ToBatch()"/> gives them: a large sync goes to the kernel in bounded batches, one batch object
+    /// cleared and refilled, so that the message buffer (and the heap it grows) stays small.
     /// </summary>
-    public NetlinkBatch ToBatch(int skip, int take)
+    public void AppendTo(NetlinkBatch batch, int skip, int take)
     {
+        ArgumentNullException.ThrowIfNull(batch);
         ArgumentOutOfRangeException.ThrowIfNegative(skip);
         ArgumentOutOfRangeException.ThrowIfNegative(take);
-        var batch = new NetlinkBatch();
         long end = (long)skip + take;
         int offset = 0;
         AddRange(DeleteRoutes, r => batch.DeleteRoute(r));
@@ -81,7 +91,6 @@ public sealed class KernelPlan
         AddRange(ReplaceNeighbours, n => batch.ReplaceNeighbour(n));
         AddRange(ReplaceFdb, f => batch.ReplaceFdb(f));
         AddRange(ReplaceRoutes, r => batch.ReplaceRoute(r));
-        return batch;
 
         void AddRange<T>(List<T> changes, Action<T> add)
         {
@@ -96,10 +105,10 @@ public sealed class KernelPlan
         }
     }
 
-    private static void Reconcile<TKey, T>(Dictionary<TKey, T> want, IEnumerable<T> have, Func<T, TKey> key, Func<T, T, bool> same, List<T> delete, List<T> replace)
+    private static void Reconcile<TKey, T>(Dictionary<TKey, T> want, IReadOnlyCollection<T> have, Func<T, TKey> key, Func<T, T, bool> same, List<T> delete, List<T> replace)
         where TKey : notnull
     {
-        var satisfied = new HashSet<TKey>();
+        var satisfied = new HashSet<TKey>(Math.Min(have.Count, want.Count));
         foreach (T entry in have)
         {
             TKey k = key(entry);
@@ -116,6 +125,7 @@ public sealed class KernelPlan
             }
         }
 
+        replace.EnsureCapacity(want.Count - satisfied.Count);
         foreach ((TKey k, T wanted) in want)
         {
             if (!satisfied.Contains(k))

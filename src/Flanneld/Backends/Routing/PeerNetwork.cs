@@ -67,6 +67,7 @@ public abstract class PeerNetwork : IBackendNetwork
         {
             await PrepareSyncAsync(cancellationToken);
             _programmed.Clear();
+            _programmed.EnsureCapacity(remoteLeases.Count);
             foreach (Lease lease in remoteLeases)
             {
                 if (Entries(lease) is { } entries)
@@ -190,7 +191,7 @@ public abstract class PeerNetwork : IBackendNetwork
     {
         long started = Stopwatch.GetTimestamp();
         (IReadOnlyList<Route> routes, IReadOnlyList<Neighbour> neighbours, IReadOnlyList<FdbEntry> fdb) = await DumpOwnedAsync(cancellationToken);
-        KernelPlan plan = KernelPlan.Build(_programmed.Values.Select(p => p.Entries), routes, neighbours, fdb);
+        KernelPlan plan = KernelPlan.Build(_programmed.Values.Select(p => p.Entries), routes, neighbours, fdb, _programmed.Count);
         ProgrammedEntries = _programmed.Values.Sum(p => p.Entries.Count);
         if (plan.IsEmpty)
         {
@@ -202,9 +203,11 @@ public abstract class PeerNetwork : IBackendNetwork
             return;
         }
 
+        using var batch = new NetlinkBatch();
         for (int start = 0; start < plan.Changes; start += MaxBatchChanges)
         {
-            using NetlinkBatch batch = plan.ToBatch(start, MaxBatchChanges);
+            batch.Clear();
+            plan.AppendTo(batch, start, MaxBatchChanges);
             await ExecuteAsync(batch, cancellationToken);
         }
 

@@ -25,7 +25,7 @@ public class KernelPlanTests
     public void Build_KernelAlreadyRight_ChangesNothing()
     {
         PeerEntries[] want = [Peer(2), Peer(3)];
-        KernelPlan plan = KernelPlan.Build(want, want.SelectMany(p => p.Routes), want.SelectMany(p => p.Neighbours), want.SelectMany(p => p.Fdb));
+        KernelPlan plan = KernelPlan.Build(want, [.. want.SelectMany(p => p.Routes)], [.. want.SelectMany(p => p.Neighbours)], [.. want.SelectMany(p => p.Fdb)]);
         Assert.True(plan.IsEmpty);
     }
 
@@ -77,13 +77,15 @@ public class KernelPlanTests
     [InlineData(4)]
     [InlineData(5)]
     [InlineData(100)]
-    public void ToBatch_InChunks_CoversEveryChangeOnce(int chunk)
+    public void AppendTo_InChunks_CoversEveryChangeOnce(int chunk)
     {
         KernelPlan plan = KernelPlan.Build([Peer(2), Peer(3), Peer(4)], Peer(9).Routes, Peer(9).Neighbours, Peer(9).Fdb);
         var sizes = new List<int>();
+        using var batch = new NetlinkBatch();
         for (int start = 0; start < plan.Changes; start += chunk)
         {
-            using NetlinkBatch batch = plan.ToBatch(start, chunk);
+            batch.Clear();
+            plan.AppendTo(batch, start, chunk);
             sizes.Add(batch.Count);
         }
 
