@@ -45,11 +45,15 @@ public sealed class PeerReconciler
         {
             await GuardOwnLeaseAsync(batch, cancellationToken);
             IReadOnlyList<LeaseEvent> events = _watcher.Apply(batch);
+            int changes = events.Count;
             long started = Stopwatch.GetTimestamp();
             try
             {
                 if (batch.IsSnapshot)
                 {
+                    // A snapshot is synced as a whole; its events (one per lease at start-up) are not kept through it.
+                    events = [];
+
                     ReleaseSyncGarbage();
                     await _network.SyncAsync(_watcher.Remote, cancellationToken);
                     DaemonLog.Synchronised(_logger, _watcher.Remote.Count);
@@ -72,7 +76,7 @@ public sealed class PeerReconciler
             _metrics.SetPeersKnown(_watcher.Remote.Count);
             _metrics.SetKernelEntries(_network.ProgrammedEntries);
 
-            BatchApplied?.Invoke(events.Count);
+            BatchApplied?.Invoke(changes);
         }
     }
 

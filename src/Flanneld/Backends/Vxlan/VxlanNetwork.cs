@@ -72,7 +72,7 @@ public sealed class VxlanNetwork : PeerNetwork
             return PeerEntries.RoutesOnly(new Route { Destination = subnet, Gateway = publicIP, OutputInterface = _iface.Index });
         }
 
-        return VxlanPeer(_v4!, subnet, subnet.Canonical.IPAddress, publicIP, lease.Attrs.BackendData, out reason);
+        return VxlanPeer(_v4!, subnet, subnet.IsCanonical ? null : subnet.Canonical.IPAddress, publicIP, lease.Attrs.BackendData, out reason);
     }
 
     private PeerEntries? EntriesV6(Lease lease, out string? reason)
@@ -90,16 +90,22 @@ public sealed class VxlanNetwork : PeerNetwork
             return PeerEntries.RoutesOnly(new Route { Destination = subnet, Gateway = publicIPv6, OutputInterface = _iface.Index });
         }
 
-        return VxlanPeer(_v6!, subnet, subnet.Canonical.IPAddress, publicIPv6, lease.Attrs.BackendV6Data, out reason);
+        return VxlanPeer(_v6!, subnet, subnet.IsCanonical ? null : subnet.Canonical.IPAddress, publicIPv6, lease.Attrs.BackendV6Data, out reason);
     }
 
-    /// <summary>Neighbour (remote VTEP address → MAC), FDB (MAC → remote public address), on-link route via the VTEP address.</summary>
-    private static PeerEntries? VxlanPeer(VxlanTunnel tunnel, IpPrefix subnet, IPAddress vtep, IPAddress publicAddress, string? backendData, out string? reason)
+    /// <summary>
+    /// Neighbour (remote VTEP address → MAC), FDB (MAC → remote public address), on-link route via the VTEP address.
+    /// The VTEP address is the subnet's first address: for a canonical subnet the route's destination address object is
+    /// shared instead of a second one made (programmed entries are most of the daemon's heap with 10,000 peers).
+    /// </summary>
+    private static PeerEntries? VxlanPeer(VxlanTunnel tunnel, IpPrefix subnet, IPAddress? vtepIfNotCanonical, IPAddress publicAddress, string? backendData, out string? reason)
     {
         if (VtepMac.ParseBackendData(backendData, out reason) is not { } mac)
         {
             return null;
         }
+
+        IPAddress vtep = vtepIfNotCanonical ?? subnet.Address;
 
         return new PeerEntries(
             [new Neighbour { InterfaceIndex = tunnel.Index, Address = vtep, LinkAddress = mac, State = NeighbourState.Permanent }],
