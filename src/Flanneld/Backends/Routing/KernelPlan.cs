@@ -37,6 +37,25 @@ public sealed class KernelPlan
         ArgumentNullException.ThrowIfNull(routes);
         ArgumentNullException.ThrowIfNull(neighbours);
         ArgumentNullException.ThrowIfNull(fdb);
+        var plan = new KernelPlan();
+        if (routes.Count == 0 && neighbours.Count == 0 && fdb.Count == 0)
+        {
+            // The kernel holds nothing of ours (a first start): every desired entry is added, in order, and an entry
+            // wanted twice is replaced twice, the later one staying, just as the index below would choose it. The
+            // index of 10,000 peers' entries is the sync's largest allocation, so it is only built when needed.
+            plan.ReplaceNeighbours.EnsureCapacity(peers);
+            plan.ReplaceFdb.EnsureCapacity(peers);
+            plan.ReplaceRoutes.EnsureCapacity(peers);
+            foreach (PeerEntries peer in desired)
+            {
+                plan.ReplaceNeighbours.AddRange(peer.Neighbours);
+                plan.ReplaceFdb.AddRange(peer.Fdb);
+                plan.ReplaceRoutes.AddRange(peer.Routes);
+            }
+
+            return plan;
+        }
+
         var wantRoutes = new Dictionary<(IpPrefix, uint), Route>(peers);
         var wantNeighbours = new Dictionary<(int, System.Net.IPAddress), Neighbour>(peers);
         var wantFdb = new Dictionary<(int, System.Net.NetworkInformation.PhysicalAddress), FdbEntry>(peers);
@@ -58,7 +77,6 @@ public sealed class KernelPlan
             }
         }
 
-        var plan = new KernelPlan();
         Reconcile(wantRoutes, routes, KernelEntryComparer.RouteKey, KernelEntryComparer.SameRoute, plan.DeleteRoutes, plan.ReplaceRoutes);
         Reconcile(wantFdb, fdb, KernelEntryComparer.FdbKey, KernelEntryComparer.SameFdb, plan.DeleteFdb, plan.ReplaceFdb);
         Reconcile(wantNeighbours, neighbours, KernelEntryComparer.NeighbourKey, KernelEntryComparer.SameNeighbour, plan.DeleteNeighbours, plan.ReplaceNeighbours);

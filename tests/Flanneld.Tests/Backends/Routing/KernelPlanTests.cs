@@ -40,6 +40,19 @@ public class KernelPlanTests
     }
 
     [Fact]
+    public void Build_MacWantedByTwoPeers_LaterOneApplied_ThenLeftAlone()
+    {
+        PeerEntries a = Peer(2);
+        PeerEntries b = new([N("198.18.3.0", "0a:00:00:00:00:02")], [F("0a:00:00:00:00:02", "192.0.2.3")], [R("198.18.3.0/24", "198.18.3.0")]);
+
+        KernelPlan first = KernelPlan.Build([a, b], [], [], []);
+        Assert.Equal(F("0a:00:00:00:00:02", "192.0.2.3"), first.ReplaceFdb[^1]);
+
+        KernelPlan again = KernelPlan.Build([a, b], [.. a.Routes, .. b.Routes], [.. a.Neighbours, .. b.Neighbours], [.. b.Fdb]);
+        Assert.True(again.IsEmpty);
+    }
+
+    [Fact]
     public void Build_StalePeerInKernel_DeletedAndOthersKept()
     {
         PeerEntries stale = Peer(9);
