@@ -53,8 +53,8 @@ public abstract class PeerNetwork : IBackendNetwork
     /// <summary>The entries that make <paramref name="lease"/> reachable; null (with <paramref name="reason"/>) when this backend does not program it.</summary>
     protected abstract PeerEntries? EntriesFor(Lease lease, out string? reason);
 
-    /// <summary>The kernel entries this backend owns (for stale-entry removal), dumped once.</summary>
-    protected abstract Task<(IReadOnlyList<Route> Routes, IReadOnlyList<Neighbour> Neighbours, IReadOnlyList<FdbEntry> Fdb)> DumpOwnedAsync(CancellationToken cancellationToken);
+    /// <summary>Reports each kernel entry this backend owns to <paramref name="kernel"/> as it is dumped (for repair and stale-entry removal).</summary>
+    protected abstract Task DumpOwnedAsync(KernelPlanBuilder kernel, CancellationToken cancellationToken);
 
     /// <summary>Called before each full sync, e.g. to refresh what is known about the underlay.</summary>
     protected virtual Task PrepareSyncAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -190,8 +190,9 @@ public abstract class PeerNetwork : IBackendNetwork
     private async Task ConvergeAsync(bool repair, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
-        (IReadOnlyList<Route> routes, IReadOnlyList<Neighbour> neighbours, IReadOnlyList<FdbEntry> fdb) = await DumpOwnedAsync(cancellationToken);
-        KernelPlan plan = KernelPlan.Build(_programmed.Values.Select(p => p.Entries), routes, neighbours, fdb, _programmed.Count);
+        var builder = new KernelPlanBuilder(_programmed.Values.Select(p => p.Entries), _programmed.Count);
+        await DumpOwnedAsync(builder, cancellationToken);
+        KernelPlan plan = builder.Build();
         ProgrammedEntries = _programmed.Values.Sum(p => p.Entries.Count);
         if (plan.IsEmpty)
         {
