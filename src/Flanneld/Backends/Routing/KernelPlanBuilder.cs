@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.NetworkInformation;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Flannel.Linux.Netlink;
@@ -18,16 +16,20 @@ public sealed class KernelPlanBuilder
     private readonly IEnumerable<PeerEntries> _desired;
     private readonly int _peers;
     private readonly KernelPlan _plan = new();
-    private Index? _index;
+    private readonly KernelIndex _index;
+    private bool _indexed;
     private bool _built;
 
     /// <param name="desired">Entries of every remote lease; enumerated once, at the first kernel entry or at <see cref="Build"/>.</param>
     /// <param name="peers">How many peers <paramref name="desired"/> holds, when known: collections are sized once instead of growing.</param>
-    public KernelPlanBuilder(IEnumerable<PeerEntries> desired, int peers = 0)
+    /// <param name="index">An index to fill and empty again, kept by the caller from one check to the next so that its
+    /// large arrays are allocated once, not every 10 s; a new one when null.</param>
+    public KernelPlanBuilder(IEnumerable<PeerEntries> desired, int peers = 0, KernelIndex? index = null)
     {
         ArgumentNullException.ThrowIfNull(desired);
         _desired = desired;
         _peers = peers;
+        _index = index ?? new KernelIndex();
     }
 
     /// <summary>A route the kernel holds that flanneld owns (already filtered by the backend).</summary>
@@ -51,7 +53,7 @@ public sealed class KernelPlanBuilder
         }
 
         _built = true;
-        if (_index is null)
+        if (!_indexed)
         {
             // The kernel reported nothing of ours: every desired entry is added, in order, and an entry wanted twice is
             // replaced twice, the later one staying, just as the index would choose it.
@@ -71,23 +73,30 @@ public sealed class KernelPlanBuilder
         AddUnsatisfied(_index.Neighbours, _plan.ReplaceNeighbours);
         AddUnsatisfied(_index.Fdb, _plan.ReplaceFdb);
         AddUnsatisfied(_index.Routes, _plan.ReplaceRoutes);
+        _index.Clear();
         return _plan;
     }
 
-    private Index Indexed()
+    private KernelIndex Indexed()
     {
         if (_built)
         {
             throw new InvalidOperationException("the plan was already built");
         }
 
-        return _index ??= new Index(_desired, _peers);
+        if (!_indexed)
+        {
+            _index.Load(_desired, _peers);
+            _indexed = true;
+        }
+
+        return _index;
     }
 
-    private static void Match<TKey, T>(Dictionary<TKey, Wanted<T>> want, TKey key, T have, Func<T, T, bool> same, List<T> delete)
+    private static void Match<TKey, T>(Dictionary<TKey, KernelIndex.Wanted<T>> want, TKey key, T have, Func<T, T, bool> same, List<T> delete)
         where TKey : notnull
     {
-        ref Wanted<T> wanted = ref CollectionsMarshal.GetValueRefOrNullRef(want, key);
+        ref KernelIndex.Wanted<T> wanted = ref CollectionsMarshal.GetValueRefOrNullRef(want, key);
         if (Unsafe.IsNullRef(ref wanted))
         {
             delete.Add(have);
@@ -99,55 +108,15 @@ public sealed class KernelPlanBuilder
         }
     }
 
-    private static void AddUnsatisfied<TKey, T>(Dictionary<TKey, Wanted<T>> want, List<T> replace)
+    private static void AddUnsatisfied<TKey, T>(Dictionary<TKey, KernelIndex.Wanted<T>> want, List<T> replace)
         where TKey : notnull
     {
-        foreach (Wanted<T> wanted in want.Values)
+        foreach (KernelIndex.Wanted<T> wanted in want.Values)
         {
             if (!wanted.Satisfied)
             {
                 replace.Add(wanted.Entry);
             }
         }
-    }
-
-    private struct Wanted<T>(T entry)
-    {
-        public readonly T Entry = entry;
-        public bool Satisfied;
-    }
-
-    /// <summary>The desired entries by the kernel slot they occupy; a slot wanted twice keeps the later entry.</summary>
-    private sealed class Index
-    {
-        public Index(IEnumerable<PeerEntries> desired, int peers)
-        {
-            Routes = new(peers);
-            Neighbours = new(peers);
-            Fdb = new(peers);
-            foreach (PeerEntries peer in desired)
-            {
-                foreach (Neighbour n in peer.Neighbours)
-                {
-                    Neighbours[KernelEntryComparer.NeighbourKey(n)] = new(n);
-                }
-
-                foreach (FdbEntry f in peer.Fdb)
-                {
-                    Fdb[KernelEntryComparer.FdbKey(f)] = new(f);
-                }
-
-                foreach (Route r in peer.Routes)
-                {
-                    Routes[KernelEntryComparer.RouteKey(r)] = new(r);
-                }
-            }
-        }
-
-        public Dictionary<(IpPrefix, uint), Wanted<Route>> Routes { get; }
-
-        public Dictionary<(int, IPAddress), Wanted<Neighbour>> Neighbours { get; }
-
-        public Dictionary<(int, PhysicalAddress), Wanted<FdbEntry>> Fdb { get; }
     }
 }

@@ -17,6 +17,7 @@ public abstract class PeerNetwork : IBackendNetwork
     private readonly Dictionary<string, (Lease Lease, PeerEntries Entries)> _programmed = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly HashSet<string> _skipped = new(StringComparer.Ordinal);
+    private readonly KernelIndex _index = new();
 
     /// <summary>
     /// Changes per netlink batch of a full sync (~670 vxlan peers): the batch buffer, its acks and the heap the GC
@@ -190,7 +191,7 @@ public abstract class PeerNetwork : IBackendNetwork
     private async Task ConvergeAsync(bool repair, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
-        var builder = new KernelPlanBuilder(_programmed.Values.Select(p => p.Entries), _programmed.Count);
+        var builder = new KernelPlanBuilder(_programmed.Values.Select(p => p.Entries), _programmed.Count, _index);
         await DumpOwnedAsync(builder, cancellationToken);
         KernelPlan plan = builder.Build();
         ProgrammedEntries = _programmed.Values.Sum(p => p.Entries.Count);
