@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Flannel.Core.Config;
 using Flannel.Core.Leases;
 using Flannel.Linux.Netlink;
+using Flanneld.Runtime;
 using Microsoft.Extensions.Logging;
 
 namespace Flanneld.Backends.Routing;
@@ -132,6 +133,7 @@ public abstract class PeerNetwork : IBackendNetwork
         while (await timer.WaitForNextTickAsync(cancellationToken))
         {
             await RepairAsync(cancellationToken);
+            HeapRelease.AfterBulkWork();
         }
     }
 
