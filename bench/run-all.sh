@@ -15,7 +15,7 @@ case $what in
   startup|all) run startup startup 10 ;;&
   converge|all)
     run converge-1000 converge 1000 5
-    run converge-10000 converge 10000 3 ;;&
+    run converge-10000 converge 10000 3 25 ;;&
   join|all) run join join 10 ;;&
   memory|all) run memory memory 3 ;;&
   iperf|all) run iperf iperf 3 10 ;;

@@ -13,7 +13,7 @@ switch (what)
     case "converge":
         foreach (string backend in new[] { "vxlan", "host-gw" })
         {
-            await ConvergeBench.RunAsync(backend, Arg(1, 1000), Arg(2, 3), report);
+            await ConvergeBench.RunAsync(backend, Arg(1, 1000), Arg(2, 3), Arg(3, 0), report);
         }
 
         break;
@@ -31,7 +31,7 @@ switch (what)
 
         break;
     default:
-        Console.Error.WriteLine("usage: Flannel.Bench startup [runs] | converge [leases] [runs] | join [runs] | memory [runs] | iperf [runs] [seconds]");
+        Console.Error.WriteLine("usage: Flannel.Bench startup [runs] | converge [leases] [runs] [hold seconds] | join [runs] | memory [runs] | iperf [runs] [seconds]");
         return 2;
 }
 

@@ -27,8 +27,10 @@ public sealed class LeaseWatcher
     public IReadOnlyList<LeaseEvent> Reset(IReadOnlyList<Lease> snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        var result = new List<LeaseEvent>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        // Sized once: with 10,000 leases every growth step would leave a large array behind until a full GC.
+        var result = new List<LeaseEvent>(snapshot.Count);
+        var seen = new HashSet<string>(snapshot.Count, StringComparer.Ordinal);
+        _remote.EnsureCapacity(snapshot.Count);
         foreach (Lease lease in snapshot)
         {
             string key = lease.Key;

@@ -36,66 +36,76 @@ public sealed class NetlinkBatch : IDisposable
 
     internal IReadOnlyList<BatchItem> Items => _items;
 
-    public NetlinkBatch ReplaceRoute(Route route) => Add("replace", route, NetlinkTolerance.None, (ref NetlinkWriter w) =>
-        RouteCodec.WriteModify(ref w, Nl.NLM_F_REQUEST | Nl.NLM_F_ACK | Nl.NLM_F_CREATE | Nl.NLM_F_REPLACE, 0, route));
+    public NetlinkBatch ReplaceRoute(Route route) => Add("replace", route, NetlinkTolerance.None, route, static (ref NetlinkWriter w, Route r) =>
+        RouteCodec.WriteModify(ref w, Nl.NLM_F_REQUEST | Nl.NLM_F_ACK | Nl.NLM_F_CREATE | Nl.NLM_F_REPLACE, 0, r));
 
-    public NetlinkBatch AddRoute(Route route, NetlinkTolerance tolerance = NetlinkTolerance.None) => Add("add", route, tolerance, (ref NetlinkWriter w) =>
-        RouteCodec.WriteModify(ref w, Nl.NLM_F_REQUEST | Nl.NLM_F_ACK | Nl.NLM_F_CREATE | Nl.NLM_F_EXCL, 0, route));
+    public NetlinkBatch AddRoute(Route route, NetlinkTolerance tolerance = NetlinkTolerance.None) => Add("add", route, tolerance, route, static (ref NetlinkWriter w, Route r) =>
+        RouteCodec.WriteModify(ref w, Nl.NLM_F_REQUEST | Nl.NLM_F_ACK | Nl.NLM_F_CREATE | Nl.NLM_F_EXCL, 0, r));
 
-    public NetlinkBatch DeleteRoute(Route route, NetlinkTolerance tolerance = NetlinkTolerance.NotFound) => Add("delete", route, tolerance, (ref NetlinkWriter w) =>
-        RouteCodec.WriteDelete(ref w, 0, route));
+    public NetlinkBatch DeleteRoute(Route route, NetlinkTolerance tolerance = NetlinkTolerance.NotFound) => Add("delete", route, tolerance, route, static (ref NetlinkWriter w, Route r) =>
+        RouteCodec.WriteDelete(ref w, 0, r));
 
-    public NetlinkBatch ReplaceNeighbour(Neighbour neighbour) => Add("replace", neighbour, NetlinkTolerance.None, (ref NetlinkWriter w) =>
-        NeighbourCodec.WriteNeighbour(ref w, Nl.RTM_NEWNEIGH, NeighbourCodec.ReplaceFlags, 0, neighbour));
+    public NetlinkBatch ReplaceNeighbour(Neighbour neighbour) => Add("replace", neighbour, NetlinkTolerance.None, neighbour, static (ref NetlinkWriter w, Neighbour n) =>
+        NeighbourCodec.WriteNeighbour(ref w, Nl.RTM_NEWNEIGH, NeighbourCodec.ReplaceFlags, 0, n));
 
-    public NetlinkBatch DeleteNeighbour(Neighbour neighbour, NetlinkTolerance tolerance = NetlinkTolerance.NotFound) => Add("delete", neighbour, tolerance, (ref NetlinkWriter w) =>
-        NeighbourCodec.WriteNeighbour(ref w, Nl.RTM_DELNEIGH, Nl.NLM_F_REQUEST | Nl.NLM_F_ACK, 0, neighbour));
+    public NetlinkBatch DeleteNeighbour(Neighbour neighbour, NetlinkTolerance tolerance = NetlinkTolerance.NotFound) => Add("delete", neighbour, tolerance, neighbour, static (ref NetlinkWriter w, Neighbour n) =>
+        NeighbourCodec.WriteNeighbour(ref w, Nl.RTM_DELNEIGH, Nl.NLM_F_REQUEST | Nl.NLM_F_ACK, 0, n));
 
-    public NetlinkBatch ReplaceFdb(FdbEntry entry) => Add("replace", entry, NetlinkTolerance.None, (ref NetlinkWriter w) =>
-        NeighbourCodec.WriteFdb(ref w, Nl.RTM_NEWNEIGH, NeighbourCodec.ReplaceFlags, 0, entry));
+    public NetlinkBatch ReplaceFdb(FdbEntry entry) => Add("replace", entry, NetlinkTolerance.None, entry, static (ref NetlinkWriter w, FdbEntry f) =>
+        NeighbourCodec.WriteFdb(ref w, Nl.RTM_NEWNEIGH, NeighbourCodec.ReplaceFlags, 0, f));
 
     /// <summary>Appends, rather than replaces: a vxlan device may hold several destinations for one MAC (the all-zero MAC).</summary>
-    public NetlinkBatch AppendFdb(FdbEntry entry) => Add("append", entry, NetlinkTolerance.AlreadyExists, (ref NetlinkWriter w) =>
-        NeighbourCodec.WriteFdb(ref w, Nl.RTM_NEWNEIGH, Nl.NLM_F_REQUEST | Nl.NLM_F_ACK | Nl.NLM_F_CREATE | Nl.NLM_F_APPEND, 0, entry));
+    public NetlinkBatch AppendFdb(FdbEntry entry) => Add("append", entry, NetlinkTolerance.AlreadyExists, entry, static (ref NetlinkWriter w, FdbEntry f) =>
+        NeighbourCodec.WriteFdb(ref w, Nl.RTM_NEWNEIGH, Nl.NLM_F_REQUEST | Nl.NLM_F_ACK | Nl.NLM_F_CREATE | Nl.NLM_F_APPEND, 0, f));
 
-    public NetlinkBatch DeleteFdb(FdbEntry entry, NetlinkTolerance tolerance = NetlinkTolerance.NotFound) => Add("delete", entry, tolerance, (ref NetlinkWriter w) =>
-        NeighbourCodec.WriteFdb(ref w, Nl.RTM_DELNEIGH, Nl.NLM_F_REQUEST | Nl.NLM_F_ACK, 0, entry));
+    public NetlinkBatch DeleteFdb(FdbEntry entry, NetlinkTolerance tolerance = NetlinkTolerance.NotFound) => Add("delete", entry, tolerance, entry, static (ref NetlinkWriter w, FdbEntry f) =>
+        NeighbourCodec.WriteFdb(ref w, Nl.RTM_DELNEIGH, Nl.NLM_F_REQUEST | Nl.NLM_F_ACK, 0, f));
 
     public NetlinkBatch AddAddress(int interfaceIndex, IpPrefix prefix, NetlinkTolerance tolerance = NetlinkTolerance.None) =>
-        Add("add", new AddressTarget(interfaceIndex, prefix), tolerance, (ref NetlinkWriter w) =>
-            AddressCodec.WriteModify(ref w, Nl.RTM_NEWADDR, Nl.NLM_F_REQUEST | Nl.NLM_F_ACK | Nl.NLM_F_CREATE | Nl.NLM_F_EXCL, 0, interfaceIndex, prefix));
+        Add("add", new AddressTarget(interfaceIndex, prefix), tolerance, (interfaceIndex, prefix), static (ref NetlinkWriter w, (int Index, IpPrefix Prefix) a) =>
+            AddressCodec.WriteModify(ref w, Nl.RTM_NEWADDR, Nl.NLM_F_REQUEST | Nl.NLM_F_ACK | Nl.NLM_F_CREATE | Nl.NLM_F_EXCL, 0, a.Index, a.Prefix));
 
     public NetlinkBatch ReplaceAddress(int interfaceIndex, IpPrefix prefix) =>
-        Add("replace", new AddressTarget(interfaceIndex, prefix), NetlinkTolerance.None, (ref NetlinkWriter w) =>
-            AddressCodec.WriteModify(ref w, Nl.RTM_NEWADDR, Nl.NLM_F_REQUEST | Nl.NLM_F_ACK | Nl.NLM_F_CREATE | Nl.NLM_F_REPLACE, 0, interfaceIndex, prefix));
+        Add("replace", new AddressTarget(interfaceIndex, prefix), NetlinkTolerance.None, (interfaceIndex, prefix), static (ref NetlinkWriter w, (int Index, IpPrefix Prefix) a) =>
+            AddressCodec.WriteModify(ref w, Nl.RTM_NEWADDR, Nl.NLM_F_REQUEST | Nl.NLM_F_ACK | Nl.NLM_F_CREATE | Nl.NLM_F_REPLACE, 0, a.Index, a.Prefix));
 
     public NetlinkBatch DeleteAddress(int interfaceIndex, IpPrefix prefix, NetlinkTolerance tolerance = NetlinkTolerance.NotFound) =>
-        Add("delete", new AddressTarget(interfaceIndex, prefix), tolerance, (ref NetlinkWriter w) =>
-            AddressCodec.WriteModify(ref w, Nl.RTM_DELADDR, Nl.NLM_F_REQUEST | Nl.NLM_F_ACK, 0, interfaceIndex, prefix));
+        Add("delete", new AddressTarget(interfaceIndex, prefix), tolerance, (interfaceIndex, prefix), static (ref NetlinkWriter w, (int Index, IpPrefix Prefix) a) =>
+            AddressCodec.WriteModify(ref w, Nl.RTM_DELADDR, Nl.NLM_F_REQUEST | Nl.NLM_F_ACK, 0, a.Index, a.Prefix));
 
     public NetlinkBatch CreateLink(LinkSpec spec, NetlinkTolerance tolerance = NetlinkTolerance.None)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        return Add("create", spec, tolerance, (ref NetlinkWriter w) => LinkCodec.WriteCreate(ref w, 0, spec));
+        return Add("create", spec, tolerance, spec, static (ref NetlinkWriter w, LinkSpec l) => LinkCodec.WriteCreate(ref w, 0, l));
     }
 
     public NetlinkBatch ChangeLink(int index, LinkChange change)
     {
         ArgumentNullException.ThrowIfNull(change);
-        return Add("change", new LinkTarget(index), NetlinkTolerance.None, (ref NetlinkWriter w) => LinkCodec.WriteChange(ref w, 0, index, change));
+        return Add("change", new LinkTarget(index), NetlinkTolerance.None, (index, change), static (ref NetlinkWriter w, (int Index, LinkChange Change) c) =>
+            LinkCodec.WriteChange(ref w, 0, c.Index, c.Change));
     }
 
     public NetlinkBatch DeleteLink(int index, NetlinkTolerance tolerance = NetlinkTolerance.NotFound) =>
-        Add("delete", new LinkTarget(index), tolerance, (ref NetlinkWriter w) => LinkCodec.WriteDelete(ref w, 0, index));
+        Add("delete", new LinkTarget(index), tolerance, index, static (ref NetlinkWriter w, int i) => LinkCodec.WriteDelete(ref w, 0, i));
 
-    internal delegate void Writer(ref NetlinkWriter writer);
+    /// <summary>Empties the batch for reuse, keeping its buffers (a large sync sends many batches one after another).</summary>
+    public void Clear()
+    {
+        _buffer.Clear();
+        _offsets.Clear();
+        _items.Clear();
+    }
 
-    private NetlinkBatch Add(string operation, object target, NetlinkTolerance tolerance, Writer write)
+    /// <summary>Writes one request. The writers are static lambdas: no closure or delegate is allocated per request.</summary>
+    internal delegate void Writer<TState>(ref NetlinkWriter writer, TState state);
+
+    private NetlinkBatch Add<TState>(string operation, object target, NetlinkTolerance tolerance, TState state, Writer<TState> write)
     {
         ArgumentNullException.ThrowIfNull(target);
         _offsets.Add(_buffer.Length);
         var writer = new NetlinkWriter(_buffer);
-        write(ref writer);
+        write(ref writer, state);
         _items.Add(new BatchItem(operation, target, tolerance));
         return this;
     }

@@ -244,30 +244,32 @@ internal sealed class NetlinkSocket : IDisposable
     }
 
     /// <summary>
-    /// Runs a dump request until NLMSG_DONE, collecting every parsed message. When the kernel marks the dump
-    /// interrupted (the table changed while we read it, NLM_F_DUMP_INTR) it is started over.
+    /// Sends a dump request and passes each item to <paramref name="each"/> as it is parsed, keeping none (a table of
+    /// 10,000 routes is never held whole). A dump the kernel marks interrupted (the table changed meanwhile) is read
+    /// again, <paramref name="restart"/> called first; after MaxDumpAttempts interrupted dumps the last one stands: a
+    /// busy table is still better read than not.
     /// </summary>
-    public async Task<(List<T> Items, NetlinkAck Error)> DumpAsync<T>(
-        NetlinkBuffer request, MessageParser<T> parse, CancellationToken cancellationToken)
+    public async Task<NetlinkAck> DumpAsync<T>(
+        NetlinkBuffer request, MessageParser<T> parse, Action<T> each, Action? restart, CancellationToken cancellationToken)
     {
-        // After MaxDumpAttempts interrupted dumps the last one is returned: a busy table is still better read than not.
         for (int attempt = 1; ; attempt++)
         {
             uint sequence = NextSequence();
             BinaryPrimitives.WriteUInt32LittleEndian(request.At(8, 4), sequence);
             await SendAsync(request.Memory, cancellationToken).ConfigureAwait(false);
-            var items = new List<T>();
             var state = new DumpState();
             while (!state.Done)
             {
                 int length = await ReceiveAsync(cancellationToken).ConfigureAwait(false);
-                CollectDump(Received(length), sequence, parse, items, ref state);
+                CollectDump(Received(length), sequence, parse, each, ref state);
             }
 
             if (state.Error.Errno != 0 || !state.Interrupted || attempt == MaxDumpAttempts)
             {
-                return (items, state.Error);
+                return state.Error;
             }
+
+            restart?.Invoke();
         }
     }
 
@@ -278,11 +280,11 @@ internal sealed class NetlinkSocket : IDisposable
         public NetlinkAck Error;
     }
 
-    private void CollectDump<T>(ReadOnlySpan<byte> datagram, uint sequence, MessageParser<T> parse, List<T> items, ref DumpState state) =>
-        CollectDump(datagram, PortId, sequence, parse, items, ref state);
+    private void CollectDump<T>(ReadOnlySpan<byte> datagram, uint sequence, MessageParser<T> parse, Action<T> each, ref DumpState state) =>
+        CollectDump(datagram, PortId, sequence, parse, each, ref state);
 
     /// <summary>Takes one datagram of a dump: our messages are parsed, others skipped; DONE or ERROR ends it.</summary>
-    internal static void CollectDump<T>(ReadOnlySpan<byte> datagram, uint portId, uint sequence, MessageParser<T> parse, List<T> items, ref DumpState state)
+    internal static void CollectDump<T>(ReadOnlySpan<byte> datagram, uint portId, uint sequence, MessageParser<T> parse, Action<T> each, ref DumpState state)
     {
         var reader = new NetlinkMessageReader(datagram);
         while (reader.TryRead(out NetlinkMessage message))
@@ -316,7 +318,7 @@ internal sealed class NetlinkSocket : IDisposable
                 default:
                     if (parse(message, out T? item))
                     {
-                        items.Add(item);
+                        each(item);
                     }
 
                     break;

@@ -129,11 +129,26 @@ public sealed class Rtnetlink : IDisposable
         ListRoutesAsync(family, Nl.RT_TABLE_MAIN, cancellationToken);
 
     /// <summary>Routes of one family (or both: <see cref="AddressFamily.Unspecified"/>) in one table.</summary>
-    public async Task<IReadOnlyList<Route>> ListRoutesAsync(AddressFamily family, uint table, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<Route>> ListRoutesAsync(AddressFamily family, uint table, CancellationToken cancellationToken) =>
+        ListAsync<Route>((each, restart) => VisitRoutesAsync(family, table, each, restart, cancellationToken));
+
+    /// <summary>
+    /// Passes every route of one family in the main table to <paramref name="each"/> as the kernel dumps it, keeping
+    /// none. A dump the kernel interrupts (the table changed meanwhile) is read again, so a route may be seen twice.
+    /// </summary>
+    public Task VisitRoutesAsync(AddressFamily family, Action<Route> each, CancellationToken cancellationToken) =>
+        VisitRoutesAsync(family, Nl.RT_TABLE_MAIN, each, restart: null, cancellationToken);
+
+    private Task VisitRoutesAsync(AddressFamily family, uint table, Action<Route> each, Action? restart, CancellationToken cancellationToken)
     {
         byte af = FamilyByte(family);
-        IReadOnlyList<Route> all = await DumpAsync("list routes", (ref NetlinkWriter w) => RouteCodec.WriteDump(ref w, 0, af), RouteCodec.Parser, cancellationToken).ConfigureAwait(false);
-        return all.Where(r => r.Table == table).ToList();
+        return DumpAsync("list routes", (ref NetlinkWriter w) => RouteCodec.WriteDump(ref w, 0, af), RouteCodec.Parser, r =>
+        {
+            if (r.Table == table)
+            {
+                each(r);
+            }
+        }, restart, cancellationToken);
     }
 
     /// <summary>Which way the kernel would send a packet to <paramref name="destination"/> (<c>ip route get</c>).</summary>
@@ -156,11 +171,23 @@ public sealed class Rtnetlink : IDisposable
         TryRunAsync(b => b.DeleteNeighbour(neighbour), cancellationToken);
 
     /// <summary>ARP (IPv4) or NDP (IPv6) entries, optionally of one link (index 0: all).</summary>
-    public async Task<IReadOnlyList<Neighbour>> ListNeighboursAsync(AddressFamily family, int interfaceIndex, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<Neighbour>> ListNeighboursAsync(AddressFamily family, int interfaceIndex, CancellationToken cancellationToken) =>
+        ListAsync<Neighbour>((each, restart) => VisitNeighboursAsync(family, interfaceIndex, each, restart, cancellationToken));
+
+    /// <summary>Passes neighbours to <paramref name="each"/> as they are dumped, as <see cref="VisitRoutesAsync(AddressFamily, Action{Route}, CancellationToken)"/> does routes.</summary>
+    public Task VisitNeighboursAsync(AddressFamily family, int interfaceIndex, Action<Neighbour> each, CancellationToken cancellationToken) =>
+        VisitNeighboursAsync(family, interfaceIndex, each, restart: null, cancellationToken);
+
+    private Task VisitNeighboursAsync(AddressFamily family, int interfaceIndex, Action<Neighbour> each, Action? restart, CancellationToken cancellationToken)
     {
         byte af = FamilyByte(family);
-        IReadOnlyList<Neighbour> all = await DumpAsync("list neighbours", (ref NetlinkWriter w) => NeighbourCodec.WriteDump(ref w, 0, af, interfaceIndex), NeighbourCodec.NeighbourParser, cancellationToken).ConfigureAwait(false);
-        return interfaceIndex == 0 ? all : all.Where(n => n.InterfaceIndex == interfaceIndex).ToList();
+        return DumpAsync("list neighbours", (ref NetlinkWriter w) => NeighbourCodec.WriteDump(ref w, 0, af, interfaceIndex), NeighbourCodec.NeighbourParser, n =>
+        {
+            if (interfaceIndex == 0 || n.InterfaceIndex == interfaceIndex)
+            {
+                each(n);
+            }
+        }, restart, cancellationToken);
     }
 
     // ---- bridge FDB ----
@@ -175,11 +202,21 @@ public sealed class Rtnetlink : IDisposable
         TryRunAsync(b => b.DeleteFdb(entry), cancellationToken);
 
     /// <summary>FDB entries (<c>bridge fdb show</c>), optionally of one device (index 0: all).</summary>
-    public async Task<IReadOnlyList<FdbEntry>> ListFdbAsync(int interfaceIndex, CancellationToken cancellationToken)
-    {
-        IReadOnlyList<FdbEntry> all = await DumpAsync("list fdb", (ref NetlinkWriter w) => NeighbourCodec.WriteDump(ref w, 0, Nl.AF_BRIDGE, interfaceIndex), NeighbourCodec.FdbParser, cancellationToken).ConfigureAwait(false);
-        return interfaceIndex == 0 ? all : all.Where(f => f.InterfaceIndex == interfaceIndex).ToList();
-    }
+    public Task<IReadOnlyList<FdbEntry>> ListFdbAsync(int interfaceIndex, CancellationToken cancellationToken) =>
+        ListAsync<FdbEntry>((each, restart) => VisitFdbAsync(interfaceIndex, each, restart, cancellationToken));
+
+    /// <summary>Passes FDB entries to <paramref name="each"/> as they are dumped, as <see cref="VisitRoutesAsync(AddressFamily, Action{Route}, CancellationToken)"/> does routes.</summary>
+    public Task VisitFdbAsync(int interfaceIndex, Action<FdbEntry> each, CancellationToken cancellationToken) =>
+        VisitFdbAsync(interfaceIndex, each, restart: null, cancellationToken);
+
+    private Task VisitFdbAsync(int interfaceIndex, Action<FdbEntry> each, Action? restart, CancellationToken cancellationToken) =>
+        DumpAsync("list fdb", (ref NetlinkWriter w) => NeighbourCodec.WriteDump(ref w, 0, Nl.AF_BRIDGE, interfaceIndex), NeighbourCodec.FdbParser, f =>
+        {
+            if (interfaceIndex == 0 || f.InterfaceIndex == interfaceIndex)
+            {
+                each(f);
+            }
+        }, restart, cancellationToken);
 
     // ---- batches ----
 
@@ -272,6 +309,8 @@ public sealed class Rtnetlink : IDisposable
 
     private delegate void RequestWriter(ref NetlinkWriter writer, uint sequence);
 
+    private delegate void DumpRequestWriter(ref NetlinkWriter writer);
+
     private async Task<T?> FindAsync<T>(string operation, string target, RequestWriter write, MessageParser<T> parse, CancellationToken cancellationToken, bool throwOnMissing = false)
         where T : class
     {
@@ -308,25 +347,37 @@ public sealed class Rtnetlink : IDisposable
         write(ref writer, sequence);
     }
 
-    private async Task<IReadOnlyList<T>> DumpAsync<T>(string operation, NetlinkBatch.Writer write, MessageParser<T> parse, CancellationToken cancellationToken)
+    /// <summary>A dump's items as a list; an interrupted dump read again starts the list over.</summary>
+    private static async Task<IReadOnlyList<T>> ListAsync<T>(Func<Action<T>, Action, Task> visit)
+    {
+        var items = new List<T>();
+        await visit(items.Add, items.Clear).ConfigureAwait(false);
+        return items;
+    }
+
+    private Task<IReadOnlyList<T>> DumpAsync<T>(string operation, DumpRequestWriter write, MessageParser<T> parse, CancellationToken cancellationToken) =>
+        ListAsync<T>((each, restart) => DumpAsync(operation, write, parse, each, restart, cancellationToken));
+
+    private async Task DumpAsync<T>(string operation, DumpRequestWriter write, MessageParser<T> parse, Action<T> each, Action? restart, CancellationToken cancellationToken)
     {
         using var request = new NetlinkBuffer(256);
         var writer = new NetlinkWriter(request);
         write(ref writer);
-        (List<T> Items, NetlinkAck Error) result;
+        NetlinkAck error;
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            result = await _socket.DumpAsync(request, parse, cancellationToken).ConfigureAwait(false);
+            error = await _socket.DumpAsync(request, parse, each, restart, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             _lock.Release();
         }
 
-        return result.Error.Errno != 0
-            ? throw new NetlinkException(operation, "", result.Error.Errno, result.Error.Message)
-            : result.Items;
+        if (error.Errno != 0)
+        {
+            throw new NetlinkException(operation, "", error.Errno, error.Message);
+        }
     }
 
     private static byte FamilyByte(AddressFamily family) => family switch

@@ -3,6 +3,7 @@ using Flannel.Core.Leases;
 using System.Diagnostics;
 using Flanneld.Backends;
 using Flanneld.Health;
+using Flanneld.Runtime;
 using Microsoft.Extensions.Logging;
 
 namespace Flanneld.Daemon;
@@ -45,21 +46,27 @@ public sealed class PeerReconciler
         {
             await GuardOwnLeaseAsync(batch, cancellationToken);
             IReadOnlyList<LeaseEvent> events = _watcher.Apply(batch);
+            int changes = events.Count;
             long started = Stopwatch.GetTimestamp();
             try
             {
                 if (batch.IsSnapshot)
                 {
-                    ReleaseSyncGarbage();
+                    // A snapshot is synced as a whole; its events (one per lease at start-up) are not kept through it.
+                    events = [];
+
+                    // The snapshot's parsing garbage goes before the sync starts, the sync's own after it.
+                    HeapRelease.Now();
                     await _network.SyncAsync(_watcher.Remote, cancellationToken);
                     DaemonLog.Synchronised(_logger, _watcher.Remote.Count);
-                    ReleaseSyncGarbage();
+                    HeapRelease.Now();
                 }
                 else if (events.Count > 0)
                 {
                     DaemonLog.ApplyingEvents(_logger, events.Count);
                     LogPeers(events);
                     await _network.ApplyAsync(events, cancellationToken);
+                    HeapRelease.AfterBulkWork();
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -72,20 +79,8 @@ public sealed class PeerReconciler
             _metrics.SetPeersKnown(_watcher.Remote.Count);
             _metrics.SetKernelEntries(_network.ProgrammedEntries);
 
-            BatchApplied?.Invoke(events.Count);
+            BatchApplied?.Invoke(changes);
         }
-    }
-
-    /// <summary>
-    /// A full sync's garbage (the snapshot as received, the kernel dumps, the netlink batches) is the daemon's peak:
-    /// the workstation GC keeps the heap it grew for it, so VmRSS would stay at that peak for good. A compacting
-    /// collection right after it gives the free pages back; one right before it starts the sync from a heap without
-    /// the snapshot's parsing garbage (10,000-peer start-up peak −3 to −5 MiB). Snapshots are rare (start-up, a watch
-    /// that fell behind), and such a collection takes a few ms.
-    /// </summary>
-    private static void ReleaseSyncGarbage()
-    {
-        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
     private void LogPeers(IReadOnlyList<LeaseEvent> events)

@@ -22,7 +22,7 @@ public sealed class DumpCollectionTests
         var items = new List<Link>();
         var state = new NetlinkSocket.DumpState();
 
-        NetlinkSocket.CollectDump(datagram, 77, 9, LinkCodec.Parser, items, ref state);
+        NetlinkSocket.CollectDump(datagram, 77, 9, LinkCodec.Parser, items.Add, ref state);
 
         Assert.True(state.Done);
         Assert.True(state.Interrupted);
@@ -37,7 +37,7 @@ public sealed class DumpCollectionTests
         byte[] datagram = Bytes("14000000 0300 0200 09000000 4d000000 f0ffffff"); // -EBUSY
         var state = new NetlinkSocket.DumpState();
 
-        NetlinkSocket.CollectDump(datagram, 77, 9, LinkCodec.Parser, new List<Link>(), ref state);
+        NetlinkSocket.CollectDump(datagram, 77, 9, LinkCodec.Parser, _ => { }, ref state);
 
         Assert.True(state.Done);
         Assert.Equal(Flannel.Linux.Interop.Errno.EBUSY, state.Error.Errno);
@@ -49,7 +49,7 @@ public sealed class DumpCollectionTests
         var state = new NetlinkSocket.DumpState();
         var items = new List<Link>();
 
-        NetlinkSocket.CollectDump(Bytes(Link("0200")), 77, 9, LinkCodec.Parser, items, ref state);
+        NetlinkSocket.CollectDump(Bytes(Link("0200")), 77, 9, LinkCodec.Parser, items.Add, ref state);
 
         Assert.False(state.Done);
         Assert.Single(items);

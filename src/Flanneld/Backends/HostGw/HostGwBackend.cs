@@ -92,24 +92,31 @@ public sealed class HostGwBackend : IBackend
                 : null;
         }
 
-        protected override async Task<(IReadOnlyList<Route> Routes, IReadOnlyList<Neighbour> Neighbours, IReadOnlyList<FdbEntry> Fdb)> DumpOwnedAsync(CancellationToken cancellationToken)
+        protected override async Task DumpOwnedAsync(KernelPlanBuilder kernel, CancellationToken cancellationToken)
         {
-            var routes = new List<Route>();
             if (_network is { } network)
             {
                 Ip4Net own = Lease.Subnet!.Value;
-                routes.AddRange((await Netlink.ListRoutesAsync(AddressFamily.InterNetwork, cancellationToken))
-                    .Where(r => r.OutputInterface == _iface.Index && r.Gateway is not null && PeerChecks.IsPeerRoute(r, network, own)));
+                await Netlink.VisitRoutesAsync(AddressFamily.InterNetwork, r =>
+                {
+                    if (r.OutputInterface == _iface.Index && r.Gateway is not null && PeerChecks.IsPeerRoute(r, network, own))
+                    {
+                        kernel.Have(r);
+                    }
+                }, cancellationToken);
             }
 
             if (_network6 is { } network6)
             {
                 Ip6Net own6 = Lease.IPv6Subnet!.Value;
-                routes.AddRange((await Netlink.ListRoutesAsync(AddressFamily.InterNetworkV6, cancellationToken))
-                    .Where(r => r.OutputInterface == _iface.Index && r.Gateway is not null && PeerChecks.IsPeerRoute(r, network6, own6)));
+                await Netlink.VisitRoutesAsync(AddressFamily.InterNetworkV6, r =>
+                {
+                    if (r.OutputInterface == _iface.Index && r.Gateway is not null && PeerChecks.IsPeerRoute(r, network6, own6))
+                    {
+                        kernel.Have(r);
+                    }
+                }, cancellationToken);
             }
-
-            return (routes, [], []);
         }
     }
 }

@@ -5,7 +5,7 @@ namespace Flanneld.Backends.Routing;
 /// <summary>
 /// What must change in the kernel to make the entries flanneld owns equal to the desired ones: stale entries to delete,
 /// missing or wrong ones to (re)place; entries already right are left alone, so a resync never flaps a working route.
-/// Pure: built from the desired entries and a dump of what the kernel holds.
+/// Built by <see cref="KernelPlanBuilder"/> from the desired entries and what the kernel reports.
 /// </summary>
 public sealed class KernelPlan
 {
@@ -21,58 +21,21 @@ public sealed class KernelPlan
 
     public List<Route> ReplaceRoutes { get; } = [];
 
-    public bool IsEmpty => DeleteRoutes.Count + DeleteFdb.Count + DeleteNeighbours.Count + ReplaceNeighbours.Count + ReplaceFdb.Count + ReplaceRoutes.Count == 0;
+    public bool IsEmpty => Changes == 0;
 
     public int Changes => DeleteRoutes.Count + DeleteFdb.Count + DeleteNeighbours.Count + ReplaceNeighbours.Count + ReplaceFdb.Count + ReplaceRoutes.Count;
 
-    /// <param name="desired">Entries of every remote lease.</param>
-    /// <param name="routes">Routes the kernel holds that flanneld owns (already filtered by the backend).</param>
-    /// <param name="neighbours">Neighbours flanneld owns.</param>
-    /// <param name="fdb">FDB entries flanneld owns.</param>
-    public static KernelPlan Build(IEnumerable<PeerEntries> desired, IEnumerable<Route> routes, IEnumerable<Neighbour> neighbours, IEnumerable<FdbEntry> fdb)
-    {
-        ArgumentNullException.ThrowIfNull(desired);
-        var wantRoutes = new Dictionary<(IpPrefix, uint), Route>();
-        var wantNeighbours = new Dictionary<(int, System.Net.IPAddress), Neighbour>();
-        var wantFdb = new Dictionary<(int, System.Net.NetworkInformation.PhysicalAddress), FdbEntry>();
-        foreach (PeerEntries peer in desired)
-        {
-            foreach (Neighbour n in peer.Neighbours)
-            {
-                wantNeighbours[KernelEntryComparer.NeighbourKey(n)] = n;
-            }
-
-            foreach (FdbEntry f in peer.Fdb)
-            {
-                wantFdb[KernelEntryComparer.FdbKey(f)] = f;
-            }
-
-            foreach (Route r in peer.Routes)
-            {
-                wantRoutes[KernelEntryComparer.RouteKey(r)] = r;
-            }
-        }
-
-        var plan = new KernelPlan();
-        Reconcile(wantRoutes, routes, KernelEntryComparer.RouteKey, KernelEntryComparer.SameRoute, plan.DeleteRoutes, plan.ReplaceRoutes);
-        Reconcile(wantFdb, fdb, KernelEntryComparer.FdbKey, KernelEntryComparer.SameFdb, plan.DeleteFdb, plan.ReplaceFdb);
-        Reconcile(wantNeighbours, neighbours, KernelEntryComparer.NeighbourKey, KernelEntryComparer.SameNeighbour, plan.DeleteNeighbours, plan.ReplaceNeighbours);
-        return plan;
-    }
-
-    /// <summary>The plan as one pipelined batch: deletions (routes, FDB, neighbours), then additions in install order.</summary>
-    public NetlinkBatch ToBatch() => ToBatch(0, Changes);
-
     /// <summary>
-    /// Changes <paramref name="skip"/> to <paramref name="skip"/> + <paramref name="take"/> of the plan, in the order
-    /// <see cref="ToBatch()"/> gives them: a large sync goes to the kernel in bounded batches, so that the message
-    /// buffer (and the heap it grows) stays small.
+    /// Appends changes <paramref name="skip"/> to <paramref name="skip"/> + <paramref name="take"/> of the plan:
+    /// deletions (routes, FDB, neighbours), then additions in install order (neighbours, FDB, routes). A large sync goes
+    /// to the kernel in bounded batches, one batch object cleared and refilled, so that the message buffer (and the
+    /// heap it grows) stays small.
     /// </summary>
-    public NetlinkBatch ToBatch(int skip, int take)
+    public void AppendTo(NetlinkBatch batch, int skip, int take)
     {
+        ArgumentNullException.ThrowIfNull(batch);
         ArgumentOutOfRangeException.ThrowIfNegative(skip);
         ArgumentOutOfRangeException.ThrowIfNegative(take);
-        var batch = new NetlinkBatch();
         long end = (long)skip + take;
         int offset = 0;
         AddRange(DeleteRoutes, r => batch.DeleteRoute(r));
@@ -81,7 +44,6 @@ public sealed class KernelPlan
         AddRange(ReplaceNeighbours, n => batch.ReplaceNeighbour(n));
         AddRange(ReplaceFdb, f => batch.ReplaceFdb(f));
         AddRange(ReplaceRoutes, r => batch.ReplaceRoute(r));
-        return batch;
 
         void AddRange<T>(List<T> changes, Action<T> add)
         {
@@ -93,35 +55,6 @@ public sealed class KernelPlan
             }
 
             offset += changes.Count;
-        }
-    }
-
-    private static void Reconcile<TKey, T>(Dictionary<TKey, T> want, IEnumerable<T> have, Func<T, TKey> key, Func<T, T, bool> same, List<T> delete, List<T> replace)
-        where TKey : notnull
-    {
-        var satisfied = new HashSet<TKey>();
-        foreach (T entry in have)
-        {
-            TKey k = key(entry);
-            if (want.TryGetValue(k, out T? wanted))
-            {
-                if (same(wanted, entry))
-                {
-                    satisfied.Add(k);
-                }
-            }
-            else
-            {
-                delete.Add(entry);
-            }
-        }
-
-        foreach ((TKey k, T wanted) in want)
-        {
-            if (!satisfied.Contains(k))
-            {
-                replace.Add(wanted);
-            }
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Flannel.Core.Config;
 using Flannel.Core.Leases;
 using Flannel.Linux.Netlink;
+using Flanneld.Runtime;
 using Microsoft.Extensions.Logging;
 
 namespace Flanneld.Backends.Routing;
@@ -17,6 +18,7 @@ public abstract class PeerNetwork : IBackendNetwork
     private readonly Dictionary<string, (Lease Lease, PeerEntries Entries)> _programmed = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly HashSet<string> _skipped = new(StringComparer.Ordinal);
+    private readonly KernelIndex _index = new();
 
     /// <summary>
     /// Changes per netlink batch of a full sync (~670 vxlan peers): the batch buffer, its acks and the heap the GC
@@ -53,8 +55,8 @@ public abstract class PeerNetwork : IBackendNetwork
     /// <summary>The entries that make <paramref name="lease"/> reachable; null (with <paramref name="reason"/>) when this backend does not program it.</summary>
     protected abstract PeerEntries? EntriesFor(Lease lease, out string? reason);
 
-    /// <summary>The kernel entries this backend owns (for stale-entry removal), dumped once.</summary>
-    protected abstract Task<(IReadOnlyList<Route> Routes, IReadOnlyList<Neighbour> Neighbours, IReadOnlyList<FdbEntry> Fdb)> DumpOwnedAsync(CancellationToken cancellationToken);
+    /// <summary>Reports each kernel entry this backend owns to <paramref name="kernel"/> as it is dumped (for repair and stale-entry removal).</summary>
+    protected abstract Task DumpOwnedAsync(KernelPlanBuilder kernel, CancellationToken cancellationToken);
 
     /// <summary>Called before each full sync, e.g. to refresh what is known about the underlay.</summary>
     protected virtual Task PrepareSyncAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -67,6 +69,7 @@ public abstract class PeerNetwork : IBackendNetwork
         {
             await PrepareSyncAsync(cancellationToken);
             _programmed.Clear();
+            _programmed.EnsureCapacity(remoteLeases.Count);
             foreach (Lease lease in remoteLeases)
             {
                 if (Entries(lease) is { } entries)
@@ -130,6 +133,7 @@ public abstract class PeerNetwork : IBackendNetwork
         while (await timer.WaitForNextTickAsync(cancellationToken))
         {
             await RepairAsync(cancellationToken);
+            HeapRelease.AfterBulkWork();
         }
     }
 
@@ -189,8 +193,9 @@ public abstract class PeerNetwork : IBackendNetwork
     private async Task ConvergeAsync(bool repair, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
-        (IReadOnlyList<Route> routes, IReadOnlyList<Neighbour> neighbours, IReadOnlyList<FdbEntry> fdb) = await DumpOwnedAsync(cancellationToken);
-        KernelPlan plan = KernelPlan.Build(_programmed.Values.Select(p => p.Entries), routes, neighbours, fdb);
+        var builder = new KernelPlanBuilder(_programmed.Values.Select(p => p.Entries), _programmed.Count, _index);
+        await DumpOwnedAsync(builder, cancellationToken);
+        KernelPlan plan = builder.Build();
         ProgrammedEntries = _programmed.Values.Sum(p => p.Entries.Count);
         if (plan.IsEmpty)
         {
@@ -202,9 +207,11 @@ public abstract class PeerNetwork : IBackendNetwork
             return;
         }
 
+        using var batch = new NetlinkBatch();
         for (int start = 0; start < plan.Changes; start += MaxBatchChanges)
         {
-            using NetlinkBatch batch = plan.ToBatch(start, MaxBatchChanges);
+            batch.Clear();
+            plan.AppendTo(batch, start, MaxBatchChanges);
             await ExecuteAsync(batch, cancellationToken);
         }
 

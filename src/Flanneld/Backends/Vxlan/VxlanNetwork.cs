@@ -72,7 +72,7 @@ public sealed class VxlanNetwork : PeerNetwork
             return PeerEntries.RoutesOnly(new Route { Destination = subnet, Gateway = publicIP, OutputInterface = _iface.Index });
         }
 
-        return VxlanPeer(_v4!, subnet, subnet.Canonical.IPAddress, publicIP, lease.Attrs.BackendData, out reason);
+        return VxlanPeer(_v4!, subnet, subnet.IsCanonical ? null : subnet.Canonical.IPAddress, publicIP, lease.Attrs.BackendData, out reason);
     }
 
     private PeerEntries? EntriesV6(Lease lease, out string? reason)
@@ -90,16 +90,22 @@ public sealed class VxlanNetwork : PeerNetwork
             return PeerEntries.RoutesOnly(new Route { Destination = subnet, Gateway = publicIPv6, OutputInterface = _iface.Index });
         }
 
-        return VxlanPeer(_v6!, subnet, subnet.Canonical.IPAddress, publicIPv6, lease.Attrs.BackendV6Data, out reason);
+        return VxlanPeer(_v6!, subnet, subnet.IsCanonical ? null : subnet.Canonical.IPAddress, publicIPv6, lease.Attrs.BackendV6Data, out reason);
     }
 
-    /// <summary>Neighbour (remote VTEP address → MAC), FDB (MAC → remote public address), on-link route via the VTEP address.</summary>
-    private static PeerEntries? VxlanPeer(VxlanTunnel tunnel, IpPrefix subnet, IPAddress vtep, IPAddress publicAddress, string? backendData, out string? reason)
+    /// <summary>
+    /// Neighbour (remote VTEP address → MAC), FDB (MAC → remote public address), on-link route via the VTEP address.
+    /// The VTEP address is the subnet's first address: for a canonical subnet the route's destination address object is
+    /// shared instead of a second one made (programmed entries are most of the daemon's heap with 10,000 peers).
+    /// </summary>
+    private static PeerEntries? VxlanPeer(VxlanTunnel tunnel, IpPrefix subnet, IPAddress? vtepIfNotCanonical, IPAddress publicAddress, string? backendData, out string? reason)
     {
         if (VtepMac.ParseBackendData(backendData, out reason) is not { } mac)
         {
             return null;
         }
+
+        IPAddress vtep = vtepIfNotCanonical ?? subnet.Address;
 
         return new PeerEntries(
             [new Neighbour { InterfaceIndex = tunnel.Index, Address = vtep, LinkAddress = mac, State = NeighbourState.Permanent }],
@@ -120,39 +126,54 @@ public sealed class VxlanNetwork : PeerNetwork
         }
     }
 
-    protected override async Task<(IReadOnlyList<Route> Routes, IReadOnlyList<Neighbour> Neighbours, IReadOnlyList<FdbEntry> Fdb)> DumpOwnedAsync(CancellationToken cancellationToken)
+    protected override async Task DumpOwnedAsync(KernelPlanBuilder kernel, CancellationToken cancellationToken)
     {
-        var routes = new List<Route>();
-        var neighbours = new List<Neighbour>();
-        var fdb = new List<FdbEntry>();
         if (_v4 is not null)
         {
             Ip4Net own = Lease.Subnet!.Value;
-            routes.AddRange((await Netlink.ListRoutesAsync(AddressFamily.InterNetwork, cancellationToken))
-                .Where(r => PeerChecks.IsPeerRoute(r, _network, own) && IsOurDevice(r, _v4)));
-            await AddDeviceEntriesAsync(_v4, AddressFamily.InterNetwork, neighbours, fdb, cancellationToken);
+            await Netlink.VisitRoutesAsync(AddressFamily.InterNetwork, r =>
+            {
+                if (PeerChecks.IsPeerRoute(r, _network, own) && IsOurDevice(r, _v4))
+                {
+                    kernel.Have(r);
+                }
+            }, cancellationToken);
+            await VisitDeviceEntriesAsync(_v4, AddressFamily.InterNetwork, kernel, cancellationToken);
         }
 
         if (_v6 is not null)
         {
             Ip6Net own6 = Lease.IPv6Subnet!.Value;
-            routes.AddRange((await Netlink.ListRoutesAsync(AddressFamily.InterNetworkV6, cancellationToken))
-                .Where(r => PeerChecks.IsPeerRoute(r, _network6, own6) && IsOurDevice(r, _v6)));
-            await AddDeviceEntriesAsync(_v6, AddressFamily.InterNetworkV6, neighbours, fdb, cancellationToken);
+            await Netlink.VisitRoutesAsync(AddressFamily.InterNetworkV6, r =>
+            {
+                if (PeerChecks.IsPeerRoute(r, _network6, own6) && IsOurDevice(r, _v6))
+                {
+                    kernel.Have(r);
+                }
+            }, cancellationToken);
+            await VisitDeviceEntriesAsync(_v6, AddressFamily.InterNetworkV6, kernel, cancellationToken);
         }
-
-        return (routes, neighbours, fdb);
     }
 
     private bool IsOurDevice(Route route, VxlanTunnel tunnel) =>
         route.OutputInterface == tunnel.Index || (_directRouting && route.OutputInterface == _iface.Index && route.Gateway is not null);
 
-    private async Task AddDeviceEntriesAsync(VxlanTunnel tunnel, AddressFamily family, List<Neighbour> neighbours, List<FdbEntry> fdb, CancellationToken cancellationToken)
+    private async Task VisitDeviceEntriesAsync(VxlanTunnel tunnel, AddressFamily family, KernelPlanBuilder kernel, CancellationToken cancellationToken)
     {
-        neighbours.AddRange((await Netlink.ListNeighboursAsync(family, tunnel.Index, cancellationToken))
-            .Where(n => n.InterfaceIndex == tunnel.Index && (n.State & NeighbourState.Permanent) != 0));
-        fdb.AddRange((await Netlink.ListFdbAsync(tunnel.Index, cancellationToken))
-            .Where(f => f.InterfaceIndex == tunnel.Index && f.Destination is not null && (f.State & NeighbourState.Permanent) != 0));
+        await Netlink.VisitNeighboursAsync(family, tunnel.Index, n =>
+        {
+            if ((n.State & NeighbourState.Permanent) != 0)
+            {
+                kernel.Have(n);
+            }
+        }, cancellationToken);
+        await Netlink.VisitFdbAsync(tunnel.Index, f =>
+        {
+            if (f.Destination is not null && (f.State & NeighbourState.Permanent) != 0)
+            {
+                kernel.Have(f);
+            }
+        }, cancellationToken);
     }
 
     /// <summary>Periodic repair, plus the device watch: a deleted <c>flannel.N</c> or <c>flannel-v6.N</c> is recreated with its MAC and peers.</summary>

@@ -35,7 +35,13 @@ internal sealed class EtcdLeaseReader(EtcdConnection connection, EtcdKeys keys, 
                     RangeResponse response = await connection.CallAsync(
                         (invoker, options) => new KV.KVClient(invoker).RangeAsync(request, options).ResponseAsync,
                         cancellationToken).ConfigureAwait(false);
-                    revision = revision == 0 ? response.Header.Revision : revision;
+                    if (revision == 0)
+                    {
+                        // The first page counts every key in the range: the list is sized once, not grown page by page.
+                        revision = response.Header.Revision;
+                        leases.EnsureCapacity((int)Math.Min(response.Count, 1 << 20));
+                    }
+
                     DateTimeOffset now = time.GetUtcNow();
                     foreach (KeyValue kv in response.Kvs)
                     {

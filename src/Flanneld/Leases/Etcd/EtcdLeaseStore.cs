@@ -113,7 +113,10 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
                 {
                     // The watch starts from this listing instead of reading all leases a third time; the acquisition's
                     // own writes come after its revision, so the watch delivers them as events.
-                    _watch.SeedSnapshot([.. listing.Leases.Select(s => s.Lease).Where(l => !IsMine(l.Attrs, request.Attrs, request.Config)), lease], listing.Revision);
+                    var seed = new List<Lease>(listing.Leases.Count + 1);
+                    seed.AddRange(listing.Leases.Select(s => s.Lease).Where(l => !IsMine(l.Attrs, request.Attrs, request.Config)));
+                    seed.Add(lease);
+                    _watch.SeedSnapshot(seed, listing.Revision);
                     return lease;
                 }
 
@@ -175,14 +178,16 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
             deleted.Add(key);
         }
 
-        List<Lease> others = [.. listing.Leases.Select(s => s.Lease).Where(l => !deleted.Contains(KeyOf(l)))];
+        var others = new List<Lease>(listing.Leases.Count);
+        others.AddRange(listing.Leases.Select(s => s.Lease).Where(l => deleted.Count == 0 || !deleted.Contains(KeyOf(l))));
 
         Ip4Net? subnet = null;
         Ip6Net? ipv6Subnet = null;
         string how = "previous subnet from subnet.env";
         if (config.EnableIPv4)
         {
-            var taken = others.Where(l => l.Subnet is not null).Select(l => l.Subnet!.Value).ToList();
+            var taken = new List<Ip4Net>(others.Count);
+            taken.AddRange(others.Where(l => l.Subnet is not null).Select(l => l.Subnet!.Value));
             Ip4Net? previous = request.PreviousSubnet?.Canonical;
             if (previous is { } p && SubnetAllocator.IsCompatible(config, p) && !taken.Any(t => t.Overlaps(p)))
             {
@@ -198,7 +203,8 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
 
         if (config.EnableIPv6)
         {
-            var taken = others.Where(l => l.IPv6Subnet is not null).Select(l => l.IPv6Subnet!.Value).ToList();
+            var taken = new List<Ip6Net>(others.Count);
+            taken.AddRange(others.Where(l => l.IPv6Subnet is not null).Select(l => l.IPv6Subnet!.Value));
             Ip6Net? previous = request.PreviousIPv6Subnet?.Canonical;
             if (previous is { } p && SubnetAllocator.IsCompatible(config, p) && !taken.Any(t => t.Overlaps(p)))
             {

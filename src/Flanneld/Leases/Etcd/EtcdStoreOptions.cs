@@ -44,8 +44,12 @@ public sealed class EtcdStoreOptions
     /// <summary>How many times acquire starts over with a fresh list after another node took the subnet it chose.</summary>
     public int RaceRetries { get; init; } = 20;
 
-    /// <summary>Keys read per request when listing leases (the snapshot is read at one revision, page by page).</summary>
-    public int ListPageSize { get; init; } = 5000;
+    /// <summary>
+    /// Keys read per request when listing leases (the snapshot is read at one revision, page by page). A page's gRPC
+    /// message buffer stays in the shared array pool afterwards: 1,000 leases make a ~250 KB page (5,000 kept ~1.4 MiB
+    /// more resident with 10,000 peers, at the same speed).
+    /// </summary>
+    public int ListPageSize { get; init; } = 1000;
 
     /// <summary>The delay after <paramref name="current"/>: doubled, at most <see cref="ReconnectBackoffMax"/>.</summary>
     public TimeSpan NextBackoff(TimeSpan current) => current * 2 < ReconnectBackoffMax ? current * 2 : ReconnectBackoffMax;

@@ -17,7 +17,9 @@ public class KernelEntryComparerTests
         var dumped = new Neighbour { InterfaceIndex = 4, Address = IPAddress.Parse(address), LinkAddress = PhysicalAddress.Parse("0E-00-00-00-00-02") };
 
         Assert.True(KernelEntryComparer.SameNeighbour(wanted, dumped));
-        Assert.True(KernelPlan.Build([new PeerEntries([wanted], [], [])], [], [dumped], []).IsEmpty);
+        var builder = new KernelPlanBuilder([new PeerEntries([wanted], [], [])]);
+        builder.Have(dumped);
+        Assert.True(builder.Build().IsEmpty);
     }
 
     [Fact]
@@ -27,7 +29,9 @@ public class KernelEntryComparerTests
         var dumped = new FdbEntry { InterfaceIndex = 4, LinkAddress = PhysicalAddress.Parse("0E-00-00-00-00-02"), Destination = IPAddress.Parse("192.0.2.2") };
 
         Assert.True(KernelEntryComparer.SameFdb(wanted, dumped));
-        Assert.True(KernelPlan.Build([new PeerEntries([], [wanted], [])], [], [], [dumped]).IsEmpty);
+        var builder = new KernelPlanBuilder([new PeerEntries([], [wanted], [])]);
+        builder.Have(dumped);
+        Assert.True(builder.Build().IsEmpty);
     }
 
     [Theory]
@@ -39,7 +43,9 @@ public class KernelEntryComparerTests
         var dumped = new FdbEntry { InterfaceIndex = 4, LinkAddress = PhysicalAddress.Parse(mac), Destination = IPAddress.Parse(destination) };
 
         Assert.False(KernelEntryComparer.SameFdb(wanted, dumped));
-        KernelPlan plan = KernelPlan.Build([new PeerEntries([], [wanted], [])], [], [], [dumped]);
+        var builder = new KernelPlanBuilder([new PeerEntries([], [wanted], [])]);
+        builder.Have(dumped);
+        KernelPlan plan = builder.Build();
         Assert.Equal([wanted], plan.ReplaceFdb);
 
         // A dumped entry for another MAC is not one of ours any more: it goes.
