@@ -164,7 +164,7 @@ public sealed class EtcdClusterFailureTests(ITestOutputHelper output)
     {
         IReadOnlyDictionary<string, StoredLease> now = await StoredLeasesAsync(cluster);
         Assert.True(expected.Count == now.Count && expected.All(kv => now.TryGetValue(kv.Key, out StoredLease? l) && l == kv.Value),
-            $"leases changed ({when}):\nbefore: {string.Join("; ", expected.Values)}\nafter: {string.Join("; ", now.Values)}");
+            $"leases changed ({when}):\nbefore: {string.Join("; ", expected.Values)}\nafter: {string.Join("; ", now.Values)}\n{string.Join('\n', cluster.Nodes.Select(n => $"{n.Name}'s log, last lines:\n{LastLines(n.Flanneld!.ReadLog(), 40)}"))}");
         Dictionary<LabNode, DaemonCounts> after = await CountsAsync(cluster);
         Assert.All(cluster.Nodes, n =>
         {
@@ -173,6 +173,9 @@ public sealed class EtcdClusterFailureTests(ITestOutputHelper output)
             Assert.True(renewed > 0 && keepAlives >= renewed, $"{n.Name} ({when}): {renewed} successful renewals, {keepAlives} keep-alive requests\n{n.Flanneld!.ReadLog()}");
         });
     }
+
+    private static string LastLines(string text, int count) =>
+        string.Join('\n', text.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(count));
 
     private static async Task<Dictionary<LabNode, DaemonCounts>> CountsAsync(LabCluster cluster)
     {

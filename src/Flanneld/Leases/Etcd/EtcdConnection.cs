@@ -14,6 +14,9 @@ namespace Flanneld.Leases.Etcd;
 /// </summary>
 internal sealed class EtcdConnection : IDisposable
 {
+    /// <summary>etcd's require-leader metadata (clientv3's WithRequireLeader).</summary>
+    private static readonly Metadata.Entry RequireLeader = new("hasleader", "true");
+
     private readonly EtcdStoreOptions _options;
     private readonly GrpcChannel[] _channels;
     private readonly CallInvoker[] _invokers;
@@ -55,7 +58,13 @@ internal sealed class EtcdConnection : IDisposable
 
     public string CurrentEndpoint => _options.Endpoints[Volatile.Read(ref _current)];
 
-    /// <summary>Runs a unary call against the current endpoint, moving to the next on Unavailable and re-authenticating once.</summary>
+    /// <summary>
+    /// Runs a call against the current endpoint, moving to the next on Unavailable and re-authenticating once. The
+    /// call carries <c>hasleader</c>: a member without a leader (etcd restarting, or cut off from the others) answers
+    /// "no leader" (Unavailable) at once instead of holding the request until etcd's own timeout (~7 s), so the call
+    /// moves on to a member that has one. A renewal delayed that long after an outage can miss the short window etcd
+    /// gives a lease once a leader is elected again.
+    /// </summary>
     public async Task<T> CallAsync<T>(Func<CallInvoker, CallOptions, Task<T>> call, CancellationToken cancellationToken)
     {
         bool reauthenticated = false;
@@ -63,8 +72,9 @@ internal sealed class EtcdConnection : IDisposable
         while (true)
         {
             int index = Volatile.Read(ref _current);
-            Metadata? headers = await HeadersAsync(index, cancellationToken).ConfigureAwait(false);
-            var options = new CallOptions(headers, DateTime.UtcNow + _options.RequestTimeout, cancellationToken);
+            Metadata headers = await HeadersAsync(index, cancellationToken).ConfigureAwait(false) ?? [];
+            headers.Add(RequireLeader);
+            var options = new CallOptions(headers, DateTime.UtcNow + _options.CallTimeout, cancellationToken);
             try
             {
                 return await call(_invokers[index], options).ConfigureAwait(false);
@@ -87,7 +97,7 @@ internal sealed class EtcdConnection : IDisposable
     {
         int index = Volatile.Read(ref _current);
         Metadata headers = await HeadersAsync(index, cancellationToken).ConfigureAwait(false) ?? [];
-        headers.Add("hasleader", "true");
+        headers.Add(RequireLeader);
         return (_invokers[index], new CallOptions(headers, null, cancellationToken), index);
     }
 
@@ -142,7 +152,7 @@ internal sealed class EtcdConnection : IDisposable
                     var auth = new Auth.AuthClient(_invokers[index]);
                     AuthenticateResponse response = await auth.AuthenticateAsync(
                         new AuthenticateRequest { Name = _options.Username, Password = _options.Password ?? string.Empty },
-                        deadline: DateTime.UtcNow + _options.RequestTimeout,
+                        deadline: DateTime.UtcNow + _options.CallTimeout,
                         cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
                     token = _token = response.Token;
                 }
@@ -160,7 +170,7 @@ internal sealed class EtcdConnection : IDisposable
     {
         var handler = new SocketsHttpHandler
         {
-            ConnectTimeout = _options.RequestTimeout,
+            ConnectTimeout = _options.CallTimeout,
             EnableMultipleHttp2Connections = true,
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
 

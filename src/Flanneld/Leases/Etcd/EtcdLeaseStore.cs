@@ -138,7 +138,7 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
     public Task<Lease> RenewLeaseAsync(Lease lease, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        return RetryWhileUnreachableAsync(() => RenewOnceAsync(lease, cancellationToken), cancellationToken);
+        return RetryWhileUnreachableAsync(() => RenewOnceAsync(lease, cancellationToken), cancellationToken, _options.RenewBackoffMax);
     }
 
     public IAsyncEnumerable<LeaseWatchBatch> WatchLeasesAsync(CancellationToken cancellationToken) => _watch.RunAsync(cancellationToken);
@@ -440,7 +440,7 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
         }
     }
 
-    private async Task<T> RetryWhileUnreachableAsync<T>(Func<Task<T>> operation, CancellationToken cancellationToken)
+    private async Task<T> RetryWhileUnreachableAsync<T>(Func<Task<T>> operation, CancellationToken cancellationToken, TimeSpan? maxDelay = null)
     {
         DateTimeOffset giveUp = _time.GetUtcNow() + _options.RetryTimeout;
         TimeSpan delay = _options.ReconnectBackoffMin;
@@ -457,7 +457,7 @@ public sealed class EtcdLeaseStore : ILeaseStore, IDisposable
             }
 
             await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
-            delay = _options.NextBackoff(delay);
+            delay = _options.NextBackoff(delay, maxDelay);
         }
     }
 

@@ -30,8 +30,16 @@ public sealed class EtcdStoreOptions
     /// <summary>Lease lifetime (upstream's subnetTTL, 24 h); --subnet-lease-ttl.</summary>
     public TimeSpan SubnetLeaseTtl { get; init; } = TimeSpan.FromHours(24);
 
-    /// <summary>Deadline of one etcd request.</summary>
+    /// <summary>Deadline of one etcd request (see <see cref="CallTimeout"/>).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The deadline a request actually gets: <see cref="RequestTimeout"/>, but at most a third of the lease TTL. An
+    /// etcd member that is restarting accepts connections before it serves them; a renewal stuck there for the whole
+    /// RequestTimeout would let a short lease expire (etcd gives every lease one TTL from a new leader's election),
+    /// where moving on to another member, or retrying, would have kept it.
+    /// </summary>
+    public TimeSpan CallTimeout => SubnetLeaseTtl / 3 < RequestTimeout ? SubnetLeaseTtl / 3 : RequestTimeout;
 
     /// <summary>How long acquire and renew keep retrying while etcd is unreachable before they give up.</summary>
     public TimeSpan RetryTimeout { get; init; } = TimeSpan.FromMinutes(1);
@@ -51,8 +59,19 @@ public sealed class EtcdStoreOptions
     /// </summary>
     public int ListPageSize { get; init; } = 1000;
 
-    /// <summary>The delay after <paramref name="current"/>: doubled, at most <see cref="ReconnectBackoffMax"/>.</summary>
-    public TimeSpan NextBackoff(TimeSpan current) => current * 2 < ReconnectBackoffMax ? current * 2 : ReconnectBackoffMax;
+    /// <summary>
+    /// The longest pause between renewal attempts while etcd is unreachable: <see cref="ReconnectBackoffMax"/>, but
+    /// at most an eighth of the lease TTL. When etcd comes back from an outage it gives every lease one TTL (plus an
+    /// election timeout) from the new leader's election; the renewal must land inside that window.
+    /// </summary>
+    public TimeSpan RenewBackoffMax => SubnetLeaseTtl / 8 < ReconnectBackoffMax ? SubnetLeaseTtl / 8 : ReconnectBackoffMax;
+
+    /// <summary>The delay after <paramref name="current"/>: doubled, at most <paramref name="max"/> (<see cref="ReconnectBackoffMax"/> by default).</summary>
+    public TimeSpan NextBackoff(TimeSpan current, TimeSpan? max = null)
+    {
+        TimeSpan limit = max ?? ReconnectBackoffMax;
+        return current * 2 < limit ? current * 2 : limit;
+    }
 
     public static EtcdStoreOptions FromFlanneld(FlanneldOptions options)
     {
