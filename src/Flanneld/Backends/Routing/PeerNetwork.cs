@@ -207,6 +207,15 @@ public abstract class PeerNetwork : IBackendNetwork
             return;
         }
 
+        if (plan.Changes > MaxBatchChanges)
+        {
+            // The peers' entries and the plan were just built, in the young generation: compact them into the old one
+            // now, while little else is live, so that the batches' short-lived garbage is collected young. Otherwise
+            // the first collection during the batches promotes the entries into newly committed old-generation space
+            // while the young space stays committed: 10,000 vxlan peers peaked ~2 MiB higher.
+            HeapRelease.Now();
+        }
+
         using var batch = new NetlinkBatch();
         for (int start = 0; start < plan.Changes; start += MaxBatchChanges)
         {
