@@ -84,11 +84,37 @@ public static class Mac
     public static PhysicalAddress Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        if (PhysicalAddress.TryParse(text.Replace(':', '-'), out PhysicalAddress? address) && address.GetAddressBytes().Length == 6)
+        Span<byte> bytes = stackalloc byte[6];
+        if (TryParse(text, bytes))
         {
-            return address;
+            return new PhysicalAddress(bytes.ToArray());
         }
 
         throw new FormatException($"'{text}' is not a MAC address (aa:bb:cc:dd:ee:ff).");
+    }
+
+    /// <summary>
+    /// Parses "aa:bb:cc:dd:ee:ff" (or with '-') into the 6 bytes of <paramref name="mac"/> without allocating: a sync
+    /// of 10,000 vxlan peers parses 10,000 VTEP MACs.
+    /// </summary>
+    public static bool TryParse(ReadOnlySpan<char> text, Span<byte> mac)
+    {
+        if (text.Length != 17 || mac.Length != 6 || text[2] is not (':' or '-'))
+        {
+            return false;
+        }
+
+        char separator = text[2];
+        for (int i = 0; i < 6; i++)
+        {
+            if ((i > 0 && text[(i * 3) - 1] != separator)
+                || !char.IsAsciiHexDigit(text[i * 3]) || !char.IsAsciiHexDigit(text[(i * 3) + 1])
+                || !byte.TryParse(text.Slice(i * 3, 2), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out mac[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }

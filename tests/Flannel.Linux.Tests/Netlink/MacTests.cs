@@ -30,4 +30,31 @@ public sealed class MacTests
 
         Assert.Contains("'0e:aa:bb'", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("0e:aa:bb:cc:dd:01", "0e:aa:bb:cc:dd:01")]
+    [InlineData("0E-AA-BB-CC-DD-01", "0e:aa:bb:cc:dd:01")]
+    public void TryParse_ColonOrDashSeparated_SixBytes(string text, string expected)
+    {
+        Span<byte> bytes = stackalloc byte[6];
+
+        Assert.True(Mac.TryParse(text, bytes));
+        Assert.Equal(expected, Mac.Format(new PhysicalAddress(bytes.ToArray())));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("0e:aa:bb:cc:dd")]
+    [InlineData("0e:aa:bb:cc:dd:01:02")]
+    [InlineData("0e:aa-bb:cc:dd:01")]
+    [InlineData("0e:aa:bb:cc:dd:0g")]
+    [InlineData("0e:aa:bb:cc:dd:+1")]
+    [InlineData("0eaabbccdd01")]
+    [InlineData("0e.aa.bb.cc.dd.01")]
+    public void TryParse_NotSixColonSeparatedBytes_False(string text)
+    {
+        Span<byte> bytes = stackalloc byte[6];
+
+        Assert.False(Mac.TryParse(text, bytes));
+    }
 }

@@ -64,6 +64,8 @@ public sealed class HostGwBackend : IBackend
         private readonly ExternalInterface _iface;
         private readonly Ip4Net? _network;
         private readonly Ip6Net? _network6;
+        private readonly FamilyEntries? _entriesV4;
+        private readonly FamilyEntries? _entriesV6;
 
         public HostGwNetwork(Rtnetlink netlink, Lease lease, ExternalInterface iface, NetConfig config, ILogger logger)
             : base(netlink, lease, iface.Mtu, config, logger)
@@ -71,10 +73,14 @@ public sealed class HostGwBackend : IBackend
             _iface = iface;
             _network = lease.Subnet is null ? null : config.Network ?? throw new ArgumentException("host-gw over IPv4 needs an IPv4 Network", nameof(config));
             _network6 = lease.IPv6Subnet is null ? null : config.IPv6Network ?? throw new ArgumentException("host-gw over IPv6 needs an IPv6Network", nameof(config));
+
+            // Made once: a method group converted per call would allocate a delegate per peer and sync.
+            _entriesV4 = _network is null ? null : EntriesV4;
+            _entriesV6 = _network6 is null ? null : EntriesV6;
         }
 
         protected override PeerEntries? EntriesFor(Lease lease, out string? reason) =>
-            DualStackEntries.Combine(lease, _network is null ? null : EntriesV4, _network6 is null ? null : EntriesV6, out reason);
+            DualStackEntries.Combine(lease, _entriesV4, _entriesV6, out reason);
 
         private PeerEntries? EntriesV4(Lease lease, out string? reason)
         {

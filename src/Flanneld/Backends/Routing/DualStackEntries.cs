@@ -19,48 +19,26 @@ public static class DualStackEntries
     public static PeerEntries? Combine(Lease lease, FamilyEntries? ipv4, FamilyEntries? ipv6, out string? reason)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        var parts = new List<PeerEntries>(2);
-        var reasons = new List<string>(2);
-        bool applicable = false;
-        if (ipv4 is not null && lease.Subnet is not null)
-        {
-            applicable = true;
-            Add(ipv4(lease, out string? why), why, "", parts, reasons);
-        }
-
-        if (ipv6 is not null && lease.IPv6Subnet is not null)
-        {
-            applicable = true;
-            Add(ipv6(lease, out string? why), why, "IPv6: ", parts, reasons);
-        }
-
-        if (!applicable)
+        bool hasV4 = ipv4 is not null && lease.Subnet is not null;
+        bool hasV6 = ipv6 is not null && lease.IPv6Subnet is not null;
+        if (!hasV4 && !hasV6)
         {
             reason = ipv6 is null ? "no IPv4 subnet" : ipv4 is null ? "no IPv6 subnet" : "neither an IPv4 nor an IPv6 subnet";
             return null;
         }
 
-        reason = reasons.Count == 0 ? null : string.Join("; ", reasons);
-        return parts.Count switch
+        string? why4 = null;
+        string? why6 = null;
+        PeerEntries? v4 = hasV4 ? ipv4!(lease, out why4) : null;
+        PeerEntries? v6 = hasV6 ? ipv6!(lease, out why6) : null;
+        why4 = v4 is null ? why4 : null;
+        why6 = v6 is null && why6 is not null ? "IPv6: " + why6 : null;
+        reason = why4 is not null && why6 is not null ? why4 + "; " + why6 : why4 ?? why6;
+        if (v4 is null || v6 is null)
         {
-            0 => null,
-            1 => parts[0],
-            _ => new PeerEntries(
-                [.. parts.SelectMany(p => p.Neighbours)],
-                [.. parts.SelectMany(p => p.Fdb)],
-                [.. parts.SelectMany(p => p.Routes)]),
-        };
-    }
+            return v4 ?? v6;
+        }
 
-    private static void Add(PeerEntries? entries, string? why, string prefix, List<PeerEntries> parts, List<string> reasons)
-    {
-        if (entries is not null)
-        {
-            parts.Add(entries);
-        }
-        else if (why is not null)
-        {
-            reasons.Add(prefix + why);
-        }
+        return new PeerEntries([.. v4.Neighbours, .. v6.Neighbours], [.. v4.Fdb, .. v6.Fdb], [.. v4.Routes, .. v6.Routes]);
     }
 }

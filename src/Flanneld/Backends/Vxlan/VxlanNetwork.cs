@@ -27,6 +27,10 @@ public sealed class VxlanNetwork : PeerNetwork
     private IReadOnlyList<Ip4Net> _underlaySubnets = [];
     private IReadOnlyList<IpPrefix> _underlayPrefixes6 = [];
 
+    // Made once: a method group converted per call would allocate a delegate per peer and sync.
+    private readonly FamilyEntries? _entriesV4;
+    private readonly FamilyEntries? _entriesV6;
+
     public VxlanNetwork(Rtnetlink netlink, Lease lease, VxlanTunnel? v4, VxlanTunnel? v6, ExternalInterface iface, bool directRouting, NetConfig config, ILogger logger)
         : base(netlink, lease, (v4 ?? v6)?.Device.Mtu ?? throw new ArgumentException("vxlan needs an IPv4 or an IPv6 device"), config, logger)
     {
@@ -39,12 +43,14 @@ public sealed class VxlanNetwork : PeerNetwork
         {
             _network = config.Network ?? throw new ArgumentException("vxlan over IPv4 needs an IPv4 Network", nameof(config));
             _ = lease.Subnet ?? throw new ArgumentException("vxlan over IPv4 needs an IPv4 lease", nameof(lease));
+            _entriesV4 = EntriesV4;
         }
 
         if (v6 is not null)
         {
             _network6 = config.IPv6Network ?? throw new ArgumentException("vxlan over IPv6 needs an IPv6Network", nameof(config));
             _ = lease.IPv6Subnet ?? throw new ArgumentException("vxlan over IPv6 needs an IPv6 lease", nameof(lease));
+            _entriesV6 = EntriesV6;
         }
     }
 
@@ -55,7 +61,7 @@ public sealed class VxlanNetwork : PeerNetwork
     public int IPv6DeviceIndex => _v6?.Index ?? 0;
 
     protected override PeerEntries? EntriesFor(Lease lease, out string? reason) =>
-        DualStackEntries.Combine(lease, _v4 is null ? null : EntriesV4, _v6 is null ? null : EntriesV6, out reason);
+        DualStackEntries.Combine(lease, _entriesV4, _entriesV6, out reason);
 
     private PeerEntries? EntriesV4(Lease lease, out string? reason)
     {
