@@ -95,9 +95,11 @@ public sealed class HealthServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
-        _listener.Stop();
-        await _serving.ConfigureAwait(false);
+
+        // Dispose alone, not Stop then Dispose: on Linux the second removal of the listener's prefix binds the port
+        // again just to look it up, and fails with "Address already in use" when another socket took it meanwhile.
         ((IDisposable)_listener).Dispose();
+        await _serving.ConfigureAwait(false);
         _meterProvider?.Dispose();
         _stop.Dispose();
     }
