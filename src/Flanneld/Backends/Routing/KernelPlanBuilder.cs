@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Flannel.Linux.Netlink;
+using Flanneld.Runtime;
 
 namespace Flanneld.Backends.Routing;
 
@@ -19,6 +20,7 @@ public sealed class KernelPlanBuilder
     private readonly KernelIndex _index;
     private bool _indexed;
     private bool _built;
+    private int _seen;
 
     /// <param name="desired">Entries of every remote lease; enumerated once, at the first kernel entry or at <see cref="Build"/>.</param>
     /// <param name="peers">How many peers <paramref name="desired"/> holds, when known: collections are sized once instead of growing.</param>
@@ -93,9 +95,15 @@ public sealed class KernelPlanBuilder
         return _index;
     }
 
-    private static void Match<TKey, T>(Dictionary<TKey, KernelIndex.Wanted<T>> want, TKey key, T have, Func<T, T, bool> same, List<T> delete)
+    private void Match<TKey, T>(Dictionary<TKey, KernelIndex.Wanted<T>> want, TKey key, T have, Func<T, T, bool> same, List<T> delete)
         where TKey : notnull
     {
+        if ((++_seen & 1023) == 0)
+        {
+            // Each kernel entry was parsed into objects just for this comparison.
+            HeapRelease.DuringBulkWork();
+        }
+
         ref KernelIndex.Wanted<T> wanted = ref CollectionsMarshal.GetValueRefOrNullRef(want, key);
         if (Unsafe.IsNullRef(ref wanted))
         {
